@@ -1,0 +1,90 @@
+"""The ``pykubelet`` command: the kubelet's flags, ``--config`` for a KubeletConfiguration file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from pykubelet import __version__
+from pykubelet import log as logsetup
+from pykubelet.options import DEFAULT_INFRA_IMAGE, OptionsError, build, parse_duration
+
+log = logging.getLogger("pykubelet.cli")
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="pykubelet",
+        description="A kubelet-style node agent: runs the static pods of a manifest directory on the local "
+        "Docker engine, the way the kubelet's Docker runtime did, and serves the kubelet's read-only port.",
+        epilog="Flags win over values from --config. Pods keep running when pykubelet stops; the next start "
+        "adopts them without restarting a container.",
+    )
+    add = p.add_argument
+    add("--pod-manifest-path", metavar="PATH",
+        help="directory of static pod manifests (or one manifest file); every file not starting with '.' "
+        "is read, whatever its extension (config: staticPodPath)")
+    add("--file-check-frequency", type=_duration, metavar="DURATION",
+        help="how often to relist the manifest path in full, besides reacting to inotify events "
+        "(default 20s; config: fileCheckFrequency)")
+    add("--sync-frequency", type=_duration, metavar="DURATION",
+        help="how often each pod is re-checked when no event arrives (default 1m; config: syncFrequency)")
+    add("--hostname-override", metavar="NAME",
+        help="node name, used in pod names (<name>-<node>) and spec.nodeName (default: the host name, "
+        "lower-cased)")
+    add("--root-dir", metavar="DIR",
+        help="where pod directories and emptyDir volumes live (default /var/lib/pykubelet)")
+    add("--pod-logs-dir", metavar="DIR",
+        help="where /var/log/pods-style container log links are made (default /var/log/pods; config: podLogsDir)")
+    add("--pod-infra-container-image", metavar="IMAGE",
+        help=f"image of the infra (pause) container that holds each pod's namespaces (default {DEFAULT_INFRA_IMAGE})")
+    add("--container-runtime-endpoint", metavar="URL",
+        help="the Docker engine to use (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
+    add("--read-only-port", type=int, metavar="PORT",
+        help="port of the unauthenticated read-only API: /healthz, /pods, ... (default 10255; 0 disables)")
+    add("--address", metavar="IP", help="address the read-only port listens on (default 0.0.0.0)")
+    add("--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)")
+    add("-v", "--v", dest="verbosity", type=int, metavar="N",
+        help="log verbosity: 0-3 one line per event, 4 and up debug detail (default 0)")
+    add("--version", action="version", version=f"pykubelet {__version__}")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = vars(parser().parse_args(argv))
+    config_path = args.pop("config")
+    try:
+        options = build(args, config_path)
+    except OptionsError as exc:
+        print(f"pykubelet: {exc}", file=sys.stderr)
+        return 2
+    logsetup.setup(options.verbosity)
+    from pykubelet.kubelet import Kubelet
+
+    try:
+        return asyncio.run(_run(Kubelet(options)))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _run(kubelet: object) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await kubelet.run(stop)  # type: ignore[attr-defined]
+    except OSError as exc:
+        log.error("Cannot start: %s", exc)
+        return 1
+    return 0

@@ -1,0 +1,228 @@
+"""The file source: a manifest directory (or one file) -> the full set of desired pods.
+
+As the kubelet's ``pkg/kubelet/config/file.go``: every regular file whose name does not start with "."
+is a manifest, whatever its extension; no recursion; one Pod per file; files over 10 MiB are refused.
+inotify (through watchfiles) triggers a rescan within milliseconds of a write, and a full relist every
+``--file-check-frequency`` catches anything inotify missed. A missing directory is logged and retried.
+
+Each scan re-reads only files whose inode, size or mtime changed, and always produces the *whole*
+snapshot (file -> pod or error), like the kubelet's ``SET`` updates: the consumer diffs it.
+
+An edit that makes a running pod's file invalid behaves as in the kubelet: the error is reported at once,
+the pod keeps running on its last good spec until the next periodic relist, which drops it. A quick fix
+within that window (an editor's half-written save, say) therefore restarts nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import watchfiles
+
+from pykubelet.manifest import ManifestError, StaticPod, load_pod
+
+log = logging.getLogger("pykubelet.config.file")
+
+MAX_MANIFEST_BYTES = 10 * 1024 * 1024
+SEEN_ANNOTATION = "kubernetes.io/config.seen"
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What one file yields: a pod, an error, or (after a bad edit, until the relist) both."""
+
+    path: str
+    pod: StaticPod | None
+    error: ManifestError | None = None
+
+
+Snapshot = dict[str, FileResult]
+
+
+def seen_now() -> str:
+    """RFC 3339 with nanoseconds and the local offset, as ``kubernetes.io/config.seen`` is written."""
+    moment = datetime.now(timezone.utc).astimezone()
+    text = moment.isoformat(timespec="microseconds")
+    return text[:26] + "000" + text[26:]
+
+
+class FileSource:
+    def __init__(self, path: str, node_name: str, check_frequency: float,
+                 on_update: Callable[[Snapshot], None]) -> None:
+        self.path = os.path.abspath(path)
+        self.node_name = node_name
+        self.check_frequency = check_frequency
+        self.on_update = on_update
+        self.seen = False  # a first complete listing has been delivered (the kubelet's "source seen")
+        self._cache: dict[str, tuple[tuple[int, int, int, int], FileResult]] = {}
+        self._logged: dict[str, str] = {}
+        self._watch_restart = asyncio.Event()
+        self._dir_identity: tuple[int, int] | None = None
+        self._scan_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.scan(periodic=True)
+        self._tasks = [
+            asyncio.create_task(self._watch_loop(), name="file-watch"),
+            asyncio.create_task(self._relist_loop(), name="file-relist"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    # -- triggers ------------------------------------------------------------------------------------
+
+    async def _relist_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.check_frequency)
+            await self.scan(periodic=True)
+
+    def _watch_dir(self) -> str:
+        return self.path if os.path.isdir(self.path) else os.path.dirname(self.path)
+
+    async def _watch_loop(self) -> None:
+        delay = 1.0
+        while True:
+            directory = self._watch_dir()
+            if not os.path.isdir(directory):
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 20.0)
+                continue
+            self._watch_restart.clear()
+            try:
+                async for _changes in watchfiles.awatch(
+                    directory, watch_filter=None, debounce=200, step=1, recursive=False,
+                    stop_event=self._watch_restart, ignore_permission_denied=True, rust_timeout=1000,
+                ):
+                    delay = 1.0
+                    await self.scan(periodic=False)
+            except (FileNotFoundError, OSError, RuntimeError) as exc:
+                log.warning("Watching the manifest path failed, will retry: %s", exc, extra={"file": directory})
+            await self.scan(periodic=False)
+            await asyncio.sleep(min(delay, 1.0))
+            delay = min(delay * 2, 20.0)
+
+    # -- the scan ------------------------------------------------------------------------------------
+
+    async def scan(self, *, periodic: bool) -> Snapshot:
+        async with self._scan_lock:
+            snapshot = await asyncio.to_thread(self._scan, periodic)
+            self.seen = True
+            self.on_update(snapshot)
+            return snapshot
+
+    def _scan(self, periodic: bool) -> Snapshot:
+        paths = self._list_paths()
+        snapshot: Snapshot = {}
+        for path in paths:
+            result = self._read(path, periodic)
+            if result is not None:
+                snapshot[path] = result
+        for gone in set(self._cache) - set(snapshot):
+            self._cache.pop(gone, None)
+            self._logged.pop(gone, None)
+        return snapshot
+
+    def _list_paths(self) -> list[str]:
+        try:
+            info = os.stat(self.path)
+        except FileNotFoundError:
+            self._note(self.path, "path does not exist, ignoring; it is checked again every "
+                       f"{self.check_frequency:g}s and on inotify events of its parent")
+            self._dir_identity = None
+            return []
+        except OSError as exc:
+            self._note(self.path, f"cannot read the manifest path: {exc.strerror}")
+            return []
+        if stat.S_ISREG(info.st_mode):
+            return [self.path]
+        identity = (info.st_dev, info.st_ino)
+        if self._dir_identity is not None and identity != self._dir_identity:
+            self._watch_restart.set()  # the directory was replaced: watch the new one
+        self._dir_identity = identity
+        self._logged.pop(self.path, None)
+        try:
+            names = sorted(os.listdir(self.path))
+        except OSError as exc:
+            self._note(self.path, f"cannot list the manifest directory: {exc.strerror}")
+            return []
+        return [os.path.join(self.path, n) for n in names if not n.startswith(".")]
+
+    def _read(self, path: str, periodic: bool) -> FileResult | None:
+        try:
+            info = os.stat(path)  # follows symlinks, as the kubelet's os.Stat does
+        except FileNotFoundError:
+            if os.path.islink(path):
+                return self._fail(path, f"is a symlink to {os.readlink(path)!r}, which does not exist", periodic)
+            return None  # removed between listing and reading
+        except OSError as exc:
+            return self._fail(path, f"cannot stat the file: {exc.strerror}", periodic)
+        if stat.S_ISDIR(info.st_mode):
+            self._note(path, "is a directory, not recursing into manifest path")
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            self._note(path, "is not a regular file (a socket, FIFO or device), skipping")
+            return None
+        key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        cached = self._cache.get(path)
+        if cached is not None and cached[0] == key and not (periodic and cached[1].error and cached[1].pod):
+            return cached[1]
+        if info.st_size > MAX_MANIFEST_BYTES:
+            return self._fail(path, f"the file is {info.st_size} bytes, over the 10 MiB limit for a manifest",
+                              periodic, key)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_MANIFEST_BYTES + 1)
+        except OSError as exc:
+            return self._fail(path, f"cannot read the file: {exc.strerror}", periodic, key)
+        try:
+            pod = load_pod(data, path, self.node_name)
+        except ManifestError as exc:
+            return self._fail(path, exc, periodic, key)
+        if cached is not None and cached[1].pod is not None and cached[1].pod.uid == pod.uid:
+            result = FileResult(path, cached[1].pod)  # identical content: the same pod, the same seen time
+        else:
+            pod.metadata.setdefault("annotations", {})[SEEN_ANNOTATION] = seen_now()
+            result = FileResult(path, pod)
+        if self._logged.pop(path, None) is not None:
+            log.info("Manifest is valid again", extra={"file": path, "pod": str(pod)})
+        self._cache[path] = (key, result)
+        return result
+
+    def _fail(self, path: str, problem: str | ManifestError, periodic: bool,
+              key: tuple[int, int, int, int] | None = None) -> FileResult:
+        error = problem if isinstance(problem, ManifestError) else ManifestError(path, problem)
+        previous = self._cache.get(path)
+        keep = previous[1].pod if previous is not None and not periodic else None
+        result = FileResult(path, keep, error)
+        if key is not None:
+            self._cache[path] = (key, result)
+        else:
+            self._cache.pop(path, None)
+        if previous is not None and previous[1].pod is not None and keep is None:
+            log.warning("Manifest still invalid at the relist: stopping its pod", extra={
+                "file": path, "pod": str(previous[1].pod)})
+        self._note(path, error.reason, error=True, kept=keep)
+        return result
+
+    def _note(self, path: str, message: str, *, error: bool = False, kept: StaticPod | None = None) -> None:
+        """Log a problem once per change, not on every relist."""
+        if self._logged.get(path) == message:
+            return
+        self._logged[path] = message
+        if error:
+            suffix = (f"; pod {kept} keeps running on its last good spec until the next relist"
+                      if kept is not None else "")
+            log.error("Could not process manifest file: %s%s", message, suffix, extra={"file": path})
+        else:
+            log.info("Ignoring manifest path: %s", message, extra={"file": path})
+

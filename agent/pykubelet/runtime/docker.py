@@ -1,0 +1,374 @@
+"""The Docker adapter: the dockershim of pykubelet.
+
+Every call into the Docker SDK is blocking, so each one runs on a small thread pool and the event loop
+only awaits it (a slow engine must never stall the file watcher or the read-only server). The adapter
+translates Docker's view (``docker inspect``) into :class:`RuntimeContainer`, the runtime-neutral
+record the rest of the agent reasons about, the way dockershim turned Docker state into CRI state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from pykubelet.runtime import labels as L
+from pykubelet.runtime.naming import parse_name
+
+log = logging.getLogger("pykubelet.runtime")
+
+T = TypeVar("T")
+
+# Docker 20.10 (Debian 12, Ubuntu 22.04's docker.io) speaks API 1.41; pinning it keeps the client
+# working against those engines without a version round-trip at start-up (which fails if the engine
+# is down, and the agent must start anyway and wait for it).
+API_VERSION = "1.41"
+ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+class RuntimeError_(Exception):
+    """A runtime operation failed; ``reason`` is the kubelet's word for it (ErrImagePull, ...)."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass
+class RuntimeContainer:
+    """One Docker container of a pod, read from its labels and ``docker inspect``."""
+
+    id: str
+    name: str
+    pod_uid: str
+    pod_name: str
+    namespace: str
+    kind: str  # "sandbox" | "init" | "container"
+    attempt: int  # the restart count (the sandbox's attempt for the sandbox)
+    state: str  # "created" | "running" | "exited" | "unknown"
+    labels: dict[str, str] = field(repr=False)
+    exit_code: int = 0
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    reason: str = ""
+    message: str = ""
+    image: str = ""
+    image_id: str = ""
+    ip: str = ""
+    hash: str = ""
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.kind == "sandbox"
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def container_id(self) -> str:
+        return f"docker://{self.id}"
+
+    @property
+    def source(self) -> str:
+        return self.labels.get(L.SOURCE, "")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Docker's RFC 3339 times with nanoseconds -> aware datetime; the zero time -> None."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    value = value.rstrip("Z")
+    if "." in value:
+        head, frac = value.split(".", 1)
+        frac = "".join(ch for ch in frac if ch.isdigit())[:6]
+        value = f"{head}.{frac}"
+    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+
+
+def from_inspect(info: dict[str, Any]) -> RuntimeContainer | None:
+    """Build a RuntimeContainer from ``docker inspect`` output; None for containers that are not ours."""
+    labels = info.get("Config", {}).get("Labels") or {}
+    uid = labels.get(L.POD_UID)
+    parsed = parse_name(info.get("Name", ""))
+    if not uid or parsed is None:
+        return None
+    state = info.get("State", {})
+    is_sandbox = labels.get(L.DOCKER_TYPE) == L.TYPE_SANDBOX
+    kind = "sandbox" if is_sandbox else L.annotation(labels, L.CONTAINER_KIND, "container")
+    if is_sandbox:
+        attempt = parsed.attempt
+    else:
+        try:
+            attempt = int(L.annotation(labels, L.RESTART_COUNT, str(parsed.attempt)))
+        except ValueError:
+            attempt = parsed.attempt
+    record = RuntimeContainer(
+        id=info["Id"],
+        name=labels.get(L.CONTAINER_NAME, parsed.container),
+        pod_uid=uid,
+        pod_name=labels.get(L.POD_NAME, parsed.pod_name),
+        namespace=labels.get(L.POD_NAMESPACE, parsed.namespace),
+        kind=kind,
+        attempt=attempt,
+        state="unknown",
+        labels=labels,
+        created_at=parse_time(info.get("Created")),
+        started_at=parse_time(state.get("StartedAt")),
+        finished_at=parse_time(state.get("FinishedAt")),
+        image=info.get("Config", {}).get("Image", ""),
+        image_id=info.get("Image", ""),
+        hash=L.annotation(labels, L.CONTAINER_HASH),
+        ip=(info.get("NetworkSettings") or {}).get("IPAddress") or "",
+    )
+    _apply_state(record, state)
+    return record
+
+
+def _apply_state(record: RuntimeContainer, state: dict[str, Any]) -> None:
+    """Docker state -> CRI state and reason, as dockershim's ``ContainerStatus`` did."""
+    record.exit_code = int(state.get("ExitCode") or 0)
+    if state.get("Running"):
+        record.state = "running"
+    elif record.finished_at is not None:
+        record.state = "exited"
+        if state.get("OOMKilled"):
+            record.reason = "OOMKilled"
+        else:
+            record.reason = "Completed" if record.exit_code == 0 else "Error"
+        record.message = state.get("Error") or ""
+    elif record.exit_code != 0:
+        # Created but failed to start (a command not found in the image, say).
+        record.state = "exited"
+        record.reason = "ContainerCannotRun"
+        record.message = state.get("Error") or ""
+        record.started_at = record.finished_at = record.created_at
+    else:
+        record.state = "created"
+
+
+class DockerRuntime:
+    """Talks to one Docker engine on behalf of one node (the ``io.pykubelet.node`` label scopes it)."""
+
+    def __init__(self, endpoint: str, node: str, *, threads: int = 16, timeout: int = 60) -> None:
+        self.endpoint = endpoint
+        self.node = node
+        self._threads = threads
+        self._timeout = timeout
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="docker")
+        self._client: docker.APIClient | None = None
+        self._inspect_cache: dict[str, tuple[str, RuntimeContainer]] = {}
+        self._image_cache: dict[str, dict[str, Any]] = {}
+        self.on_operation: Callable[[str, float, bool], None] | None = None
+
+    @property
+    def client(self) -> docker.APIClient:
+        if self._client is None:
+            self._client = docker.APIClient(
+                base_url=self.endpoint, version=API_VERSION, timeout=self._timeout, max_pool_size=self._threads
+            )
+        return self._client
+
+    def new_client(self, timeout: int | None = None) -> docker.APIClient:
+        """A separate connection, for long-lived streams (events) that must not hold a pool slot."""
+        return docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)
+
+    async def call(self, operation: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one blocking SDK call off the event loop, timing it for the runtime metrics."""
+        loop = asyncio.get_running_loop()
+        start = time.monotonic()
+        ok = False
+        try:
+            result = await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+            ok = True
+            return result
+        finally:
+            if self.on_operation is not None:
+                self.on_operation(operation, time.monotonic() - start, ok)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._client is not None:
+            self._client.close()
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.call("version", self.client.ping))
+        except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
+            return False
+
+    async def list_pod_containers(self, uid: str | None = None) -> list[RuntimeContainer]:
+        """All containers of this node (or of one pod), newest first, inspected.
+
+        ``docker ps`` gives no exit codes or times, so each container is inspected; a container's
+        inspect output cannot change while its state does not, so it is cached by (id, state).
+        """
+        label_filter = [f"{L.NODE}={self.node}"]
+        if uid:
+            label_filter.append(f"{L.POD_UID}={uid}")
+        summaries = await self.call("list_containers", self.client.containers, all=True, filters={"label": label_filter})
+        return await self._inspect_all(summaries)
+
+    async def _inspect_all(self, summaries: list[dict[str, Any]]) -> list[RuntimeContainer]:
+        async def one(summary: dict[str, Any]) -> RuntimeContainer | None:
+            cid, state = summary["Id"], summary.get("State", "")
+            cached = self._inspect_cache.get(cid)
+            if cached and cached[0] == state and state in ("running", "exited"):
+                return cached[1]
+            try:
+                info = await self.call("inspect_container", self.client.inspect_container, cid)
+            except docker.errors.NotFound:
+                return None
+            record = from_inspect(info)
+            if record is not None:
+                self._inspect_cache[cid] = (state, record)
+            return record
+
+        records = [r for r in await asyncio.gather(*(one(s) for s in summaries)) if r is not None]
+        records.sort(key=lambda r: (r.created_at or datetime.min.replace(tzinfo=timezone.utc)), reverse=True)
+        return records
+
+    def forget(self, container_id: str) -> None:
+        """Drop a cached inspect (an event said the container changed)."""
+        self._inspect_cache.pop(container_id, None)
+
+    async def list_summaries(self) -> list[dict[str, Any]]:
+        """``docker ps -a`` for this node, without inspecting: the cheap relist of the PLEG."""
+        return await self.call(
+            "list_containers", self.client.containers, all=True, filters={"label": [f"{L.NODE}={self.node}"]}
+        )
+
+    async def inspect_image(self, ref: str) -> dict[str, Any] | None:
+        try:
+            info = await self.call("image_status", self.client.inspect_image, ref)
+        except docker.errors.ImageNotFound:
+            return None
+        except docker.errors.NotFound:
+            return None
+        self._image_cache[info["Id"]] = info
+        return info
+
+    def image_info(self, image_id: str) -> dict[str, Any] | None:
+        """An already-inspected image by id (for imageID in statuses); never calls Docker."""
+        return self._image_cache.get(image_id)
+
+    # -- images --------------------------------------------------------------------------------------
+
+    async def pull(self, ref: str) -> None:
+        """Pull an image; a failure raises RuntimeError_("ErrImagePull", <the engine's message>)."""
+
+        def pull() -> None:
+            for chunk in self.client.pull(ref, stream=True, decode=True):
+                if isinstance(chunk, dict) and chunk.get("error"):
+                    raise RuntimeError_("ErrImagePull", str(chunk["error"]))
+
+        try:
+            await self.call("pull_image", pull)
+        except RuntimeError_:
+            raise
+        except docker.errors.APIError as exc:
+            raise RuntimeError_("ErrImagePull", _explain(exc)) from exc
+        except (requests.exceptions.RequestException, OSError) as exc:
+            raise RuntimeError_("ErrImagePull", str(exc)) from exc
+
+    # -- containers ----------------------------------------------------------------------------------
+
+    async def create(self, name: str, image: str, labels: dict[str, str], host_config: dict[str, Any],
+                     **config: Any) -> str:
+        try:
+            created = await self.call(
+                "create_container", self.client.create_container, image, name=name, labels=labels,
+                host_config=host_config, **config,
+            )
+        except docker.errors.APIError as exc:
+            if exc.status_code == 409:
+                # A name left behind by an agent killed between create and record: it is ours, by name.
+                await self.remove_by_name(name)
+                created = await self.call(
+                    "create_container", self.client.create_container, image, name=name, labels=labels,
+                    host_config=host_config, **config,
+                )
+            else:
+                raise RuntimeError_("CreateContainerError", _explain(exc)) from exc
+        return created["Id"]
+
+    def host_config(self, **kwargs: Any) -> dict[str, Any]:
+        return self.client.create_host_config(**kwargs)
+
+    async def start(self, container_id: str) -> None:
+        try:
+            await self.call("start_container", self.client.start, container_id)
+        except docker.errors.APIError as exc:
+            raise RuntimeError_("RunContainerError", _explain(exc)) from exc
+        finally:
+            self.forget(container_id)
+
+    async def inspect(self, container_id: str) -> RuntimeContainer | None:
+        try:
+            info = await self.call("inspect_container", self.client.inspect_container, container_id)
+        except docker.errors.NotFound:
+            return None
+        return from_inspect(info)
+
+    async def stop(self, container_id: str, grace: int) -> None:
+        """``docker stop -t grace``: the image's stop signal (or SIGTERM), SIGKILL after ``grace``."""
+        with contextlib.suppress(docker.errors.NotFound):
+            try:
+                await self.call("stop_container", self.client.stop, container_id, timeout=max(grace, 0))
+            except docker.errors.APIError as exc:
+                if exc.status_code != 304:  # already stopped
+                    raise
+        self.forget(container_id)
+
+    async def remove(self, container_id: str) -> None:
+        with contextlib.suppress(docker.errors.NotFound):
+            try:
+                await self.call("remove_container", self.client.remove_container, container_id, force=True)
+            except docker.errors.APIError as exc:
+                if "already in progress" not in str(exc):
+                    raise
+        self.forget(container_id)
+
+    async def remove_by_name(self, name: str) -> None:
+        found = await self.call("list_containers", self.client.containers, all=True, filters={"name": f"^/{name}$"})
+        for summary in found:
+            labels = summary.get("Labels") or {}
+            if labels.get(L.NODE) == self.node:
+                await self.remove(summary["Id"])
+
+    async def exec(self, container_id: str, command: list[str], timeout: float) -> tuple[int, str]:
+        """Run a command in a running container (preStop, exec probes); (exit code, output)."""
+
+        def run() -> tuple[int, str]:
+            exec_id = self.client.exec_create(container_id, command)["Id"]
+            output = self.client.exec_start(exec_id)
+            code = self.client.exec_inspect(exec_id).get("ExitCode")
+            return (code if code is not None else -1), output.decode(errors="replace")
+
+        return await asyncio.wait_for(self.call("exec_sync", run), timeout)
+
+    def events(self, client: docker.APIClient) -> Iterator[dict[str, Any]]:
+        """The engine's container events for this node (blocking; the PLEG runs it on a thread)."""
+        return client.events(decode=True, filters={"type": "container", "label": [f"{L.NODE}={self.node}"]})
+
+
+def _explain(exc: docker.errors.APIError) -> str:
+    """The engine's own sentence, without docker-py's HTTP preamble."""
+    explanation = getattr(exc, "explanation", None)
+    if explanation:
+        return f"Error response from daemon: {explanation}"
+    return str(exc)

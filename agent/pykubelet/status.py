@@ -1,0 +1,259 @@
+"""Runtime state + spec -> a v1 ``PodStatus``, computed as the kubelet does (``generateAPIPodStatus``).
+
+Pure functions over what a sync read from Docker: the phase (``getPhase``, 1.2x), the conditions with
+stable ``lastTransitionTime``, container statuses with ``state`` / ``lastState`` from the newest two
+instances of each container, and the waiting reasons the last sync recorded (CrashLoopBackOff,
+ErrImagePull, ...). Status is never "stuck at Pending": every sync recomputes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from pykubelet.lifecycle.policy import should_restart
+from pykubelet.manifest import StaticPod
+from pykubelet.qos import pod_qos
+from pykubelet.runtime.docker import RuntimeContainer
+from pykubelet.runtime.manager import PodRuntimeState, group_by_name, latest_sandbox
+
+TerminationReader = Callable[[str, str, int], str]
+ImageLookup = Callable[[str], "dict[str, Any] | None"]
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _image_ref(container: RuntimeContainer, lookup: ImageLookup) -> str:
+    info = lookup(container.image_id) if container.image_id else None
+    digests = (info or {}).get("RepoDigests") or []
+    if digests:
+        return f"docker-pullable://{digests[0]}"
+    return f"docker://{container.image_id}" if container.image_id else ""
+
+
+def _image_name(container: RuntimeContainer, lookup: ImageLookup) -> str:
+    info = lookup(container.image_id) if container.image_id else None
+    tags = (info or {}).get("RepoTags") or []
+    return tags[0] if tags else container.image
+
+
+def _state_of(c: RuntimeContainer, termination: TerminationReader) -> dict[str, Any]:
+    if c.state == "running":
+        return {"running": {"startedAt": rfc3339(c.started_at)}}
+    if c.state == "created":
+        return {"waiting": {"reason": "ContainerCreating"}}
+    message = c.message
+    extra = termination(c.pod_uid, c.name, c.attempt) if c.kind != "sandbox" else ""
+    if extra:
+        message = f"{message}: {extra}" if message else extra
+    terminated: dict[str, Any] = {
+        "exitCode": c.exit_code,
+        "reason": c.reason,
+        "startedAt": rfc3339(c.started_at),
+        "finishedAt": rfc3339(c.finished_at),
+        "containerID": c.container_id,
+    }
+    if message:
+        terminated["message"] = message
+    return {"terminated": terminated}
+
+
+def container_statuses(
+    pod: StaticPod,
+    specs: list[dict[str, Any]],
+    instances: dict[str, list[RuntimeContainer]],
+    state: PodRuntimeState,
+    *,
+    is_init: bool,
+    has_init: bool,
+    termination: TerminationReader,
+    images: ImageLookup,
+) -> list[dict[str, Any]]:
+    """``convertToAPIContainerStatuses`` for one list of containers (init or regular)."""
+    policy = pod.spec.get("restartPolicy", "Always")
+    default_reason = "PodInitializing" if has_init else "ContainerCreating"
+    result = []
+    for spec in specs:
+        name = spec["name"]
+        history = instances.get(name, [])
+        status: dict[str, Any] = {
+            "name": name,
+            "state": {"waiting": {"reason": default_reason}},
+            "lastState": {},
+            "ready": False,
+            "restartCount": 0,
+            "image": spec["image"],
+            "imageID": "",
+        }
+        if history:
+            latest = history[0]
+            status["state"] = _state_of(latest, termination)
+            status["restartCount"] = latest.attempt
+            status["image"] = _image_name(latest, images)
+            status["imageID"] = _image_ref(latest, images)
+            status["containerID"] = latest.container_id
+            if len(history) > 1:
+                status["lastState"] = _state_of(history[1], termination)
+        reason = state.reasons.get(name)
+        restartable = not history or (history[0].state != "running" and should_restart(policy, history[0].exit_code))
+        finished_init = is_init and history and history[0].state == "exited" and history[0].exit_code == 0
+        if reason and restartable and not finished_init:
+            if "terminated" in status["state"]:
+                status["lastState"] = status["state"]
+            status["state"] = {"waiting": {"reason": reason[0], "message": reason[1]}}
+        running = "running" in status["state"]
+        if is_init:
+            terminated = status["state"].get("terminated")
+            status["ready"] = bool(terminated and terminated["exitCode"] == 0)
+        else:
+            status["started"] = running
+            status["ready"] = running
+        result.append(status)
+    if not is_init:
+        result.sort(key=lambda s: s["name"])
+    return result
+
+
+def get_phase(spec: dict[str, Any], init: list[dict[str, Any]], regular: list[dict[str, Any]]) -> str:
+    """``getPhase`` as in kubelets 1.20-1.26 (the reference's section 1a)."""
+    policy = spec.get("restartPolicy", "Always")
+    pending_init = failed_init = 0
+    for st in init:
+        state, last = st["state"], st["lastState"]
+        if "running" in state:
+            pending_init += 1
+        elif "terminated" in state:
+            if state["terminated"]["exitCode"] != 0:
+                failed_init += 1
+        elif "terminated" in last:
+            if last["terminated"]["exitCode"] != 0:
+                failed_init += 1
+        else:
+            pending_init += 1
+    running = waiting = stopped = succeeded = 0
+    for st in regular:
+        state, last = st["state"], st["lastState"]
+        if "running" in state:
+            running += 1
+        elif "terminated" in state:
+            stopped += 1
+            succeeded += state["terminated"]["exitCode"] == 0
+        elif "terminated" in last:
+            stopped += 1
+        else:
+            waiting += 1
+    if failed_init > 0 and policy == "Never":
+        return "Failed"
+    if pending_init > 0 or waiting > 0:
+        return "Pending"
+    if running > 0:
+        return "Running"
+    if stopped > 0:
+        if policy == "Always":
+            return "Running"
+        if stopped == succeeded:
+            return "Succeeded"
+        if policy == "Never":
+            return "Failed"
+        return "Running"
+    return "Pending"
+
+
+def _go_list(names: list[str]) -> str:
+    return "[" + " ".join(names) + "]"
+
+
+def _conditions(spec: dict[str, Any], init: list[dict[str, Any]], regular: list[dict[str, Any]],
+                phase: str) -> list[dict[str, Any]]:
+    unready_init = [s["name"] for s in init if not s["ready"]]
+    if phase == "Succeeded":
+        initialized = ("True", "PodCompleted", "")
+    elif unready_init:
+        initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: {_go_list(unready_init)}")
+    else:
+        initialized = ("True", "", "")
+    unready = [s["name"] for s in sorted(regular, key=lambda s: _spec_index(spec, s["name"])) if not s["ready"]]
+    if phase == "Succeeded":
+        ready = ("False", "PodCompleted", "")
+    elif phase == "Failed":
+        ready = ("False", "PodFailed", "")
+    elif unready:
+        ready = ("False", "ContainersNotReady", f"containers with unready status: {_go_list(unready)}")
+    else:
+        ready = ("True", "", "")
+    return [
+        _condition("Initialized", *initialized),
+        _condition("Ready", *ready),
+        _condition("ContainersReady", *ready),
+        _condition("PodScheduled", "True", "", ""),
+    ]
+
+
+def _spec_index(spec: dict[str, Any], name: str) -> int:
+    for index, container in enumerate(spec.get("containers") or []):
+        if container["name"] == name:
+            return index
+    return 0
+
+
+def _condition(kind: str, status: str, reason: str, message: str) -> dict[str, Any]:
+    condition: dict[str, Any] = {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": None}
+    if reason:
+        condition["reason"] = reason
+    if message:
+        condition["message"] = message
+    return condition
+
+
+def generate(
+    pod: StaticPod,
+    containers: list[RuntimeContainer],
+    state: PodRuntimeState,
+    previous: dict[str, Any] | None,
+    *,
+    host_ip: str,
+    termination: TerminationReader,
+    images: ImageLookup,
+) -> dict[str, Any]:
+    """The pod's v1 PodStatus from its runtime containers; ``previous`` keeps times stable."""
+    spec = pod.spec
+    instances = group_by_name(containers)
+    init_specs = spec.get("initContainers") or []
+    kwargs = {"termination": termination, "images": images, "has_init": bool(init_specs)}
+    init = container_statuses(pod, init_specs, instances, state, is_init=True, **kwargs)
+    regular = container_statuses(pod, spec["containers"], instances, state, is_init=False, **kwargs)
+    if state.sandbox_error and not any(instances.values()):
+        for st in init[:1] or regular:
+            st["state"] = {"waiting": {"reason": "ContainerCreating", "message": state.sandbox_error[1]}}
+    phase = get_phase(spec, init, regular)
+    conditions = _conditions(spec, init, regular, phase)
+    old_conditions = {c["type"]: c for c in (previous or {}).get("conditions", [])}
+    stamp = now()
+    for condition in conditions:
+        old = old_conditions.get(condition["type"])
+        same = old is not None and old["status"] == condition["status"]
+        condition["lastTransitionTime"] = old["lastTransitionTime"] if same else stamp
+    sandbox = latest_sandbox(containers)
+    status: dict[str, Any] = {"phase": phase, "conditions": conditions, "hostIP": host_ip}
+    if spec.get("hostNetwork"):
+        pod_ip = host_ip
+    else:
+        pod_ip = sandbox.ip if sandbox is not None and sandbox.running else ""
+    if pod_ip:
+        status["podIP"] = pod_ip
+        status["podIPs"] = [{"ip": pod_ip}]
+    status["startTime"] = (previous or {}).get("startTime") or stamp
+    if init_specs:
+        status["initContainerStatuses"] = init
+    status["containerStatuses"] = regular
+    status["qosClass"] = pod_qos(spec)
+    return status

@@ -1,0 +1,138 @@
+"""Pod volumes on the host: emptyDir under the pod directory, hostPath checked by type.
+
+The layout is the kubelet's (``<root-dir>/pods/<uid>/volumes/kubernetes.io~empty-dir/<name>``), so
+what a learner finds on disk matches the documentation. An emptyDir lives as long as the pod (its uid):
+container restarts keep it, removing the pod deletes it. Setting volumes up is idempotent, because a
+pod worker calls it on every sync and after an agent restart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pykubelet.manifest.quantity import memory_bytes
+
+EMPTY_DIR_PLUGIN = "kubernetes.io~empty-dir"
+
+
+class VolumeError(Exception):
+    """A volume could not be set up; the message names the field path and the reason."""
+
+
+@dataclass(frozen=True)
+class PodVolumes:
+    """Host paths of a pod's volumes, by volume name."""
+
+    paths: dict[str, str]
+
+
+def pod_dir(root_dir: str, uid: str) -> Path:
+    return Path(root_dir) / "pods" / uid
+
+
+def empty_dir_path(root_dir: str, uid: str, name: str) -> Path:
+    return pod_dir(root_dir, uid) / "volumes" / EMPTY_DIR_PLUGIN / name
+
+
+def setup(root_dir: str, uid: str, spec: dict[str, Any]) -> PodVolumes:
+    paths: dict[str, str] = {}
+    for index, volume in enumerate(spec.get("volumes") or []):
+        where = f"spec.volumes[{index}]"
+        name = volume["name"]
+        if "hostPath" in volume:
+            paths[name] = _check_host_path(volume["hostPath"], f"{where}.hostPath")
+        else:
+            paths[name] = str(_setup_empty_dir(root_dir, uid, name, volume.get("emptyDir") or {}, where))
+    return PodVolumes(paths)
+
+
+def _setup_empty_dir(root_dir: str, uid: str, name: str, source: dict[str, Any], where: str) -> Path:
+    path = empty_dir_path(root_dir, uid, name)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)  # the kubelet's emptyDir is world-writable: any container user may write
+    except OSError as exc:
+        raise VolumeError(f"{where}.emptyDir: cannot create {path}: {exc.strerror}") from exc
+    if source.get("medium") == "Memory" and not os.path.ismount(path):
+        options = "mode=1777"
+        if source.get("sizeLimit"):
+            options += f",size={memory_bytes(source['sizeLimit'])}"
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                                capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise VolumeError(f"{where}.emptyDir.medium: cannot mount a tmpfs at {path}: "
+                              f"{result.stderr.strip() or 'mount failed'}")
+    return path
+
+
+_TYPE_CHECKS = {
+    "Directory": (stat.S_ISDIR, "a directory"),
+    "File": (stat.S_ISREG, "a file"),
+    "Socket": (stat.S_ISSOCK, "a socket"),
+    "CharDevice": (stat.S_ISCHR, "a character device"),
+    "BlockDevice": (stat.S_ISBLK, "a block device"),
+}
+
+
+def _check_host_path(source: dict[str, Any], where: str) -> str:
+    """The kubelet's hostPath type checker (``pkg/volume/hostpath``), with its create-if-missing types."""
+    path = source["path"]
+    kind = source.get("type") or ""
+    try:
+        if kind == "DirectoryOrCreate" and not os.path.exists(path):
+            os.makedirs(path, mode=0o755, exist_ok=True)
+        elif kind == "FileOrCreate" and not os.path.exists(path):
+            if not os.path.isdir(os.path.dirname(path)):
+                raise VolumeError(f"{where}.path: Invalid value: {path!r}: type FileOrCreate does not create "
+                                  f"the parent directory {os.path.dirname(path)!r}; create it first")
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
+            os.close(fd)
+    except OSError as exc:
+        raise VolumeError(f"{where}.path: cannot create {path!r}: {exc.strerror}") from exc
+    check_kind = {"DirectoryOrCreate": "Directory", "FileOrCreate": "File"}.get(kind, kind)
+    if check_kind in _TYPE_CHECKS:
+        test, noun = _TYPE_CHECKS[check_kind]
+        try:
+            mode = os.stat(path).st_mode
+        except FileNotFoundError:
+            raise VolumeError(f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
+                              f"{path} does not exist (type {kind} wants {noun})") from None
+        if not test(mode):
+            raise VolumeError(f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
+                              f"{path} is not {noun} (type {kind})")
+    return path
+
+
+def sub_path(volume_path: str, sub: str) -> str:
+    """A volumeMount's subPath inside its volume, created as a directory when missing (as the kubelet)."""
+    target = os.path.join(volume_path, sub)
+    if not os.path.exists(target):
+        with contextlib.suppress(OSError):
+            os.makedirs(target, mode=0o755, exist_ok=True)
+    return target
+
+
+def teardown(root_dir: str, uid: str) -> None:
+    """Delete a pod's directory and everything in it (its emptyDirs), unmounting tmpfs first."""
+    base = pod_dir(root_dir, uid)
+    empty_dirs = base / "volumes" / EMPTY_DIR_PLUGIN
+    if empty_dirs.is_dir():
+        for child in empty_dirs.iterdir():
+            if os.path.ismount(child):
+                subprocess.run(["umount", str(child)], capture_output=True, check=False)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def known_pod_dirs(root_dir: str) -> list[str]:
+    base = Path(root_dir) / "pods"
+    try:
+        return [p.name for p in base.iterdir() if p.is_dir()]
+    except OSError:
+        return []
