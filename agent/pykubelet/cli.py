@@ -31,31 +31,69 @@ def parser() -> argparse.ArgumentParser:
         "adopts them without restarting a container.",
     )
     add = p.add_argument
-    add("--pod-manifest-path", metavar="PATH",
+    add(
+        "--pod-manifest-path",
+        metavar="PATH",
         help="directory of static pod manifests (or one manifest file); every file not starting with '.' "
-        "is read, whatever its extension (config: staticPodPath)")
-    add("--file-check-frequency", type=_duration, metavar="DURATION",
+        "is read, whatever its extension (config: staticPodPath)",
+    )
+    add(
+        "--file-check-frequency",
+        type=_duration,
+        metavar="DURATION",
         help="how often to relist the manifest path in full, besides reacting to inotify events "
-        "(default 20s; config: fileCheckFrequency)")
-    add("--sync-frequency", type=_duration, metavar="DURATION",
-        help="how often each pod is re-checked when no event arrives (default 1m; config: syncFrequency)")
-    add("--hostname-override", metavar="NAME",
+        "(default 20s; config: fileCheckFrequency)",
+    )
+    add(
+        "--sync-frequency",
+        type=_duration,
+        metavar="DURATION",
+        help="how often each pod is re-checked when no event arrives (default 1m; config: syncFrequency)",
+    )
+    add(
+        "--hostname-override",
+        metavar="NAME",
         help="node name, used in pod names (<name>-<node>) and spec.nodeName (default: the host name, "
-        "lower-cased)")
-    add("--root-dir", metavar="DIR",
-        help="where pod directories and emptyDir volumes live (default /var/lib/pykubelet)")
-    add("--pod-logs-dir", metavar="DIR",
-        help="where /var/log/pods-style container log links are made (default /var/log/pods; config: podLogsDir)")
-    add("--pod-infra-container-image", metavar="IMAGE",
-        help=f"image of the infra (pause) container that holds each pod's namespaces (default {DEFAULT_INFRA_IMAGE})")
-    add("--container-runtime-endpoint", metavar="URL",
-        help="the Docker engine to use (default: $DOCKER_HOST, else unix:///var/run/docker.sock)")
-    add("--read-only-port", type=int, metavar="PORT",
-        help="port of the unauthenticated read-only API: /healthz, /pods, ... (default 10255; 0 disables)")
+        "lower-cased)",
+    )
+    add(
+        "--root-dir",
+        metavar="DIR",
+        help="where pod directories and emptyDir volumes live (default /var/lib/pykubelet)",
+    )
+    add(
+        "--pod-logs-dir",
+        metavar="DIR",
+        help="where /var/log/pods-style container log links are made "
+        "(default /var/log/pods; config: podLogsDir)",
+    )
+    add(
+        "--pod-infra-container-image",
+        metavar="IMAGE",
+        help="image of the infra (pause) container that holds each pod's namespaces "
+        f"(default {DEFAULT_INFRA_IMAGE})",
+    )
+    add(
+        "--container-runtime-endpoint",
+        metavar="URL",
+        help="the Docker engine to use (default: $DOCKER_HOST, else unix:///var/run/docker.sock)",
+    )
+    add(
+        "--read-only-port",
+        type=int,
+        metavar="PORT",
+        help="port of the unauthenticated read-only API: /healthz, /pods, ... (default 10255; 0 disables)",
+    )
     add("--address", metavar="IP", help="address the read-only port listens on (default 0.0.0.0)")
     add("--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)")
-    add("-v", "--v", dest="verbosity", type=int, metavar="N",
-        help="log verbosity: 0-3 one line per event, 4 and up debug detail (default 0)")
+    add(
+        "-v",
+        "--v",
+        dest="verbosity",
+        type=int,
+        metavar="N",
+        help="log verbosity: 0-3 one line per event, 4 and up debug detail (default 0)",
+    )
     add("--version", action="version", version=f"pykubelet {__version__}")
     return p
 

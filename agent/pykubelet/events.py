@@ -63,10 +63,23 @@ class Recorder:
         self._events: collections.OrderedDict[tuple[str, ...], Event] = collections.OrderedDict()
         self._capacity = capacity
 
-    def pod_event(self, pod: StaticPod, reason: str, message: str, *, type: str = NORMAL,
-                  container: str | None = None, init: bool = False) -> None:
-        involved: dict[str, Any] = {"kind": "Pod", "namespace": pod.namespace, "name": pod.name,
-                                    "uid": pod.uid, "apiVersion": "v1"}
+    def pod_event(
+        self,
+        pod: StaticPod,
+        reason: str,
+        message: str,
+        *,
+        type: str = NORMAL,
+        container: str | None = None,
+        init: bool = False,
+    ) -> None:
+        involved: dict[str, Any] = {
+            "kind": "Pod",
+            "namespace": pod.namespace,
+            "name": pod.name,
+            "uid": pod.uid,
+            "apiVersion": "v1",
+        }
         if container:
             kind = "initContainers" if init else "containers"
             involved["fieldPath"] = f"spec.{kind}{{{container}}}"

@@ -37,13 +37,16 @@ class Kubelet:
         self.runtime = DockerRuntime(options.runtime_endpoint, self.node.name)
         self.recorder = Recorder(self.node.name)
         self.manager = RuntimeManager(
-            self.runtime, self.recorder, self.node,
+            self.runtime,
+            self.recorder,
+            self.node,
             Settings(options.root_dir, options.pod_logs_dir, options.pod_infra_container_image),
         )
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone)
         self.pleg = PLEG(self.runtime, self.workers.nudge, self._on_runtime_back)
-        self.source = FileSource(options.pod_manifest_path, self.node.name, options.file_check_frequency,
-                                 self._on_snapshot)
+        self.source = FileSource(
+            options.pod_manifest_path, self.node.name, options.file_check_frequency, self._on_snapshot
+        )
         self.desired: dict[str, StaticPod] = {}
         self.file_errors: dict[str, ManifestError] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
@@ -55,9 +58,22 @@ class Kubelet:
     # -- lifecycle -----------------------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("Starting pykubelet", extra={"kv": {
-            "node": self.node.name, "manifests": self.options.pod_manifest_path,
-            "runtime": self.runtime.endpoint, "rootDir": self.options.root_dir}})
+        log.info(
+            "Starting pykubelet",
+            extra={
+                "kv": {
+                    "node": self.node.name,
+                    "manifests": self.options.pod_manifest_path,
+                    "runtime": self.runtime.endpoint,
+                    "rootDir": self.options.root_dir,
+                }
+            },
+        )
+        if not self.node.can_lower_oom_score:
+            log.warning(
+                "This host's capability bounding set lacks CAP_SYS_RESOURCE: negative oom_score_adj "
+                "values (-998 for sandboxes, -997 for Guaranteed pods) are raised to 0"
+            )
         if self.options.read_only_port:
             from pykubelet.server import start_server
 
@@ -81,17 +97,28 @@ class Kubelet:
 
     def _on_snapshot(self, snapshot: Snapshot) -> None:
         errors = {path: r.error for path, r in snapshot.items() if r.error is not None}
-        candidates = sorted((r.pod for r in snapshot.values() if r.pod is not None),
-                            key=lambda p: (p.uid not in self.desired, p.source))
+        candidates = sorted(
+            (r.pod for r in snapshot.values() if r.pod is not None),
+            key=lambda p: (p.uid not in self.desired, p.source),
+        )
         wanted: dict[str, StaticPod] = {}
         by_name: dict[str, StaticPod] = {}
         for pod in candidates:
             holder = by_name.get(pod.full_name)
             if holder is not None:
-                errors[pod.source] = ManifestError(pod.source, [FieldError(
-                    "metadata.name", "Duplicate value",
-                    f"pod {pod.name} in namespace {pod.namespace} already comes from {holder.source}; "
-                    "rename one of them (each static pod needs a unique name)", pod.metadata.get("name"))])
+                errors[pod.source] = ManifestError(
+                    pod.source,
+                    [
+                        FieldError(
+                            "metadata.name",
+                            "Duplicate value",
+                            f"pod {pod.name} in namespace {pod.namespace} already comes from "
+                            f"{holder.source}; "
+                            "rename one of them (each static pod needs a unique name)",
+                            pod.metadata.get("name"),
+                        )
+                    ],
+                )
                 continue
             by_name[pod.full_name] = pod
             wanted[pod.uid] = pod
@@ -127,8 +154,12 @@ class Kubelet:
         containers = await self.runtime.list_pod_containers(pod.uid)
         previous = self.statuses.get(pod.uid)
         status = pod_status.generate(
-            pod, containers, self.manager.state(pod.uid), previous,
-            host_ip=self.node.host_ip, termination=self.manager.termination_message,
+            pod,
+            containers,
+            self.manager.state(pod.uid),
+            previous,
+            host_ip=self.node.host_ip,
+            termination=self.manager.termination_message,
             images=self.runtime.image_info,
         )
         for c in containers:
@@ -177,8 +208,10 @@ class Kubelet:
             labels = s.get("Labels") or {}
             uid = labels.get("io.kubernetes.pod.uid")
             if uid:
-                running[uid] = f"{labels.get('io.kubernetes.pod.name', uid)}_" \
-                               f"{labels.get('io.kubernetes.pod.namespace', '')}"
+                running[uid] = (
+                    f"{labels.get('io.kubernetes.pod.name', uid)}_"
+                    f"{labels.get('io.kubernetes.pod.namespace', '')}"
+                )
         for uid, full_name in running.items():
             if uid not in self.desired and uid not in self.workers.workers:
                 log.info("Removing orphaned pod (its manifest is gone)", extra={"uid": uid, "pod": full_name})
@@ -197,7 +230,10 @@ class Kubelet:
     def pod_list(self) -> dict[str, Any]:
         items = []
         for uid, pod in sorted(self.desired.items(), key=lambda kv: (kv[1].namespace, kv[1].name)):
-            item = {"metadata": pod.metadata, "spec": pod.spec,
-                    "status": self.statuses.get(uid) or {"phase": "Pending"}}
+            item = {
+                "metadata": pod.metadata,
+                "spec": pod.spec,
+                "status": self.statuses.get(uid) or {"phase": "Pending"},
+            }
             items.append(item)
         return {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}

@@ -14,6 +14,7 @@ class Node:
     host_ip: str
     memory_capacity: int
     cpu_count: int
+    can_lower_oom_score: bool = True
 
 
 def default_route_ip() -> str:
@@ -40,10 +41,26 @@ def default_route_ip() -> str:
     return "127.0.0.1"
 
 
+CAP_SYS_RESOURCE = 24
+
+
+def has_capability(bit: int) -> bool:
+    """Whether this host's capability bounding set (which the engine's containers share) has ``bit``."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapBnd:"):
+                    return bool(int(line.split()[1], 16) >> bit & 1)
+    except (OSError, ValueError):
+        pass
+    return True
+
+
 def discover(name: str) -> Node:
     return Node(
         name=name,
         host_ip=default_route_ip(),
         memory_capacity=psutil.virtual_memory().total,
         cpu_count=psutil.cpu_count() or 1,
+        can_lower_oom_score=has_capability(CAP_SYS_RESOURCE),
     )

@@ -41,7 +41,9 @@ class Options:
 
     @property
     def runtime_endpoint(self) -> str:
-        return self.container_runtime_endpoint or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        return (
+            self.container_runtime_endpoint or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
+        )
 
 
 # KubeletConfiguration field -> (Options attribute, converter)
@@ -79,7 +81,9 @@ def parse_duration(text: str | int | float) -> float:
         total += float(match.group(1)) * _UNITS[match.group(2)]
         pos = match.end()
     if pos != len(value) or not value:
-        raise ValueError(f"invalid duration {value!r}: use a number of seconds or Go syntax like 20s, 1m30s, 500ms")
+        raise ValueError(
+            f"invalid duration {value!r}: use a number of seconds or Go syntax like 20s, 1m30s, 500ms"
+        )
     return total
 
 
@@ -93,7 +97,9 @@ def load_config_file(path: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise OptionsError(f"--config {path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict):
-        raise OptionsError(f"--config {path}: expected a KubeletConfiguration mapping, got {type(document).__name__}")
+        raise OptionsError(
+            f"--config {path}: expected a KubeletConfiguration mapping, got {type(document).__name__}"
+        )
     kind = document.get("kind", "KubeletConfiguration")
     if kind != "KubeletConfiguration":
         raise OptionsError(f'--config {path}: kind: Invalid value: "{kind}": expected KubeletConfiguration')
@@ -130,5 +136,7 @@ def validate(options: Options) -> None:
     if options.file_check_frequency <= 0:
         raise OptionsError("--file-check-frequency must be more than 0s")
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", options.node_name) or len(options.node_name) > 63:
-        raise OptionsError(f"node name {options.node_name!r} is not a valid DNS-1123 name: "
-                           "pass --hostname-override with lower-case letters, digits, '-' and '.'")
+        raise OptionsError(
+            f"node name {options.node_name!r} is not a valid DNS-1123 name: "
+            "pass --hostname-override with lower-case letters, digits, '-' and '.'"
+        )

@@ -10,6 +10,7 @@ unhealthy, retries with back-off, and on reconnect wakes every pod so they are a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -26,8 +27,13 @@ _INTERESTING = {"start", "die", "destroy", "oom", "kill", "stop", "create"}
 
 
 class PLEG:
-    def __init__(self, runtime: DockerRuntime, on_pod_event: Callable[[str], None],
-                 on_reconnect: Callable[[], None], relist_period: float = RELIST_PERIOD) -> None:
+    def __init__(
+        self,
+        runtime: DockerRuntime,
+        on_pod_event: Callable[[str], None],
+        on_reconnect: Callable[[], None],
+        relist_period: float = RELIST_PERIOD,
+    ) -> None:
         self.runtime = runtime
         self.on_pod_event = on_pod_event
         self.on_reconnect = on_reconnect
@@ -36,6 +42,7 @@ class PLEG:
         self.last_relist = 0.0
         self.runtime_error = "not connected yet"
         self._snapshot: dict[str, str] = {}
+        self._owners: dict[str, str] = {}
         self._stop = threading.Event()
         self._stream: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -52,10 +59,8 @@ class PLEG:
         self._stop.set()
         stream = self._stream
         if stream is not None:
-            try:
+            with contextlib.suppress(Exception):  # a half-dead stream may raise on close; we are leaving
                 stream.close()
-            except Exception:  # closing a half-dead stream may raise; we are leaving anyway
-                pass
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -129,9 +134,12 @@ class PLEG:
         self.last_relist = time.monotonic()
         snapshot = {s["Id"]: f"{s.get('State')}" for s in summaries}
         owners = {s["Id"]: (s.get("Labels") or {}).get(L.POD_UID, "") for s in summaries}
-        changed = {cid for cid in snapshot.keys() | self._snapshot.keys()
-                   if snapshot.get(cid) != self._snapshot.get(cid)}
-        previous_owners = getattr(self, "_owners", {})
+        changed = {
+            cid
+            for cid in snapshot.keys() | self._snapshot.keys()
+            if snapshot.get(cid) != self._snapshot.get(cid)
+        }
+        previous_owners = self._owners
         self._snapshot, self._owners = snapshot, owners
         for cid in changed:
             self.runtime.forget(cid)

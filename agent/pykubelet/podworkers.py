@@ -75,8 +75,9 @@ class PodWorkers:
             worker.wake.set()
 
     def is_terminating(self, full_name: str, except_uid: str) -> bool:
-        return any(w.terminating and w.full_name == full_name and w.uid != except_uid
-                   for w in self.workers.values())
+        return any(
+            w.terminating and w.full_name == full_name and w.uid != except_uid for w in self.workers.values()
+        )
 
     async def _run(self, worker: PodWorker) -> None:
         delay: float | None = None
@@ -103,8 +104,12 @@ class PodWorkers:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                log.error("Error syncing pod, will retry: %s", exc, exc_info=log.isEnabledFor(logging.DEBUG),
-                          extra={"pod": str(worker.pod)})
+                log.error(
+                    "Error syncing pod, will retry: %s",
+                    exc,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                    extra={"pod": str(worker.pod)},
+                )
                 delay = ERROR_RETRY
 
     async def _terminate(self, worker: PodWorker) -> bool:
@@ -113,7 +118,9 @@ class PodWorkers:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            log.error("Error killing pod, will retry: %s", exc, extra={"pod": worker.full_name, "uid": worker.uid})
+            log.error(
+                "Error killing pod, will retry: %s", exc, extra={"pod": worker.full_name, "uid": worker.uid}
+            )
             return False
         self.workers.pop(worker.uid, None)
         self._on_gone(worker.uid)

@@ -22,10 +22,16 @@ def pod_qos(spec: dict[str, Any]) -> str:
     guaranteed = True
     for container in containers:
         resources = container.get("resources") or {}
-        c_requests = {k: parse_quantity(v) for k, v in (resources.get("requests") or {}).items()
-                      if k in _COMPUTE and parse_quantity(v) > 0}
-        c_limits = {k: parse_quantity(v) for k, v in (resources.get("limits") or {}).items()
-                    if k in _COMPUTE and parse_quantity(v) > 0}
+        c_requests = {
+            k: parse_quantity(v)
+            for k, v in (resources.get("requests") or {}).items()
+            if k in _COMPUTE and parse_quantity(v) > 0
+        }
+        c_limits = {
+            k: parse_quantity(v)
+            for k, v in (resources.get("limits") or {}).items()
+            if k in _COMPUTE and parse_quantity(v) > 0
+        }
         for name, value in c_requests.items():
             requests[name] = requests.get(name, 0) + value
         for name, value in c_limits.items():

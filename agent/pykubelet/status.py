@@ -104,7 +104,9 @@ def container_statuses(
             if len(history) > 1:
                 status["lastState"] = _state_of(history[1], termination)
         reason = state.reasons.get(name)
-        restartable = not history or (history[0].state != "running" and should_restart(policy, history[0].exit_code))
+        restartable = not history or (
+            history[0].state != "running" and should_restart(policy, history[0].exit_code)
+        )
         finished_init = is_init and history and history[0].state == "exited" and history[0].exit_code == 0
         if reason and restartable and not finished_init:
             if "terminated" in status["state"]:
@@ -172,16 +174,23 @@ def _go_list(names: list[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
-def _conditions(spec: dict[str, Any], init: list[dict[str, Any]], regular: list[dict[str, Any]],
-                phase: str) -> list[dict[str, Any]]:
+def _conditions(
+    spec: dict[str, Any], init: list[dict[str, Any]], regular: list[dict[str, Any]], phase: str
+) -> list[dict[str, Any]]:
     unready_init = [s["name"] for s in init if not s["ready"]]
     if phase == "Succeeded":
         initialized = ("True", "PodCompleted", "")
     elif unready_init:
-        initialized = ("False", "ContainersNotInitialized", f"containers with incomplete status: {_go_list(unready_init)}")
+        initialized = (
+            "False",
+            "ContainersNotInitialized",
+            f"containers with incomplete status: {_go_list(unready_init)}",
+        )
     else:
         initialized = ("True", "", "")
-    unready = [s["name"] for s in sorted(regular, key=lambda s: _spec_index(spec, s["name"])) if not s["ready"]]
+    unready = [
+        s["name"] for s in sorted(regular, key=lambda s: _spec_index(spec, s["name"])) if not s["ready"]
+    ]
     if phase == "Succeeded":
         ready = ("False", "PodCompleted", "")
     elif phase == "Failed":
@@ -206,7 +215,12 @@ def _spec_index(spec: dict[str, Any], name: str) -> int:
 
 
 def _condition(kind: str, status: str, reason: str, message: str) -> dict[str, Any]:
-    condition: dict[str, Any] = {"type": kind, "status": status, "lastProbeTime": None, "lastTransitionTime": None}
+    condition: dict[str, Any] = {
+        "type": kind,
+        "status": status,
+        "lastProbeTime": None,
+        "lastTransitionTime": None,
+    }
     if reason:
         condition["reason"] = reason
     if message:

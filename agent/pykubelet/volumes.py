@@ -64,11 +64,17 @@ def _setup_empty_dir(root_dir: str, uid: str, name: str, source: dict[str, Any],
         options = "mode=1777"
         if source.get("sizeLimit"):
             options += f",size={memory_bytes(source['sizeLimit'])}"
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                                capture_output=True, text=True, check=False)
+        result = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if result.returncode != 0:
-            raise VolumeError(f"{where}.emptyDir.medium: cannot mount a tmpfs at {path}: "
-                              f"{result.stderr.strip() or 'mount failed'}")
+            raise VolumeError(
+                f"{where}.emptyDir.medium: cannot mount a tmpfs at {path}: "
+                f"{result.stderr.strip() or 'mount failed'}"
+            )
     return path
 
 
@@ -90,8 +96,10 @@ def _check_host_path(source: dict[str, Any], where: str) -> str:
             os.makedirs(path, mode=0o755, exist_ok=True)
         elif kind == "FileOrCreate" and not os.path.exists(path):
             if not os.path.isdir(os.path.dirname(path)):
-                raise VolumeError(f"{where}.path: Invalid value: {path!r}: type FileOrCreate does not create "
-                                  f"the parent directory {os.path.dirname(path)!r}; create it first")
+                raise VolumeError(
+                    f"{where}.path: Invalid value: {path!r}: type FileOrCreate does not create "
+                    f"the parent directory {os.path.dirname(path)!r}; create it first"
+                )
             fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o644)
             os.close(fd)
     except OSError as exc:
@@ -102,11 +110,15 @@ def _check_host_path(source: dict[str, Any], where: str) -> str:
         try:
             mode = os.stat(path).st_mode
         except FileNotFoundError:
-            raise VolumeError(f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
-                              f"{path} does not exist (type {kind} wants {noun})") from None
+            raise VolumeError(
+                f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
+                f"{path} does not exist (type {kind} wants {noun})"
+            ) from None
         if not test(mode):
-            raise VolumeError(f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
-                              f"{path} is not {noun} (type {kind})")
+            raise VolumeError(
+                f"{where}.path: Invalid value: {path!r}: hostPath type check failed: "
+                f"{path} is not {noun} (type {kind})"
+            )
     return path
 
 

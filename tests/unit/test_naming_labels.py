@@ -13,9 +13,17 @@ def _pod() -> StaticPod:
     obj = {
         "apiVersion": "v1",
         "kind": "Pod",
-        "metadata": {"name": "web-node1", "namespace": "default", "uid": UID, "labels": {"app": "web"},
-                     "annotations": {"kubernetes.io/config.source": "file", "kubernetes.io/config.hash": UID}},
-        "spec": {"terminationGracePeriodSeconds": 45, "containers": [{"name": "nginx", "image": "nginx:1.22"}]},
+        "metadata": {
+            "name": "web-node1",
+            "namespace": "default",
+            "uid": UID,
+            "labels": {"app": "web"},
+            "annotations": {"kubernetes.io/config.source": "file", "kubernetes.io/config.hash": UID},
+        },
+        "spec": {
+            "terminationGracePeriodSeconds": 45,
+            "containers": [{"name": "nginx", "image": "nginx:1.22"}],
+        },
     }
     return StaticPod(UID, "web-node1", "default", "/etc/kubernetes/manifests/web.yaml", obj)
 
@@ -27,7 +35,12 @@ def test_names_round_trip() -> None:
     parsed = parse_name("/" + name)
     assert parsed is not None
     assert (parsed.container, parsed.pod_name, parsed.namespace, parsed.pod_uid, parsed.attempt) == (
-        "nginx", "web-node1", "default", UID, 3)
+        "nginx",
+        "web-node1",
+        "default",
+        UID,
+        3,
+    )
     assert not parsed.is_sandbox
     assert parse_name(f"k8s_POD_web-node1_default_{UID}_0_1a2b3c4d").is_sandbox  # dockershim's random suffix
 
@@ -50,14 +63,28 @@ def test_sandbox_labels_carry_pod_labels_and_annotations() -> None:
 
 def test_container_labels_write_annotations_with_the_prefix() -> None:
     pod = _pod()
-    container = {"name": "nginx", "image": "nginx:1.22", "ports": [{"containerPort": 80}],
-                 "lifecycle": {"preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}}}
-    labels = L.container_labels(pod, container, node="node1", sandbox_id="abc", restart_count=2, kind="container",
-                                log_path="/var/log/pods/x/nginx/2.log")
+    container = {
+        "name": "nginx",
+        "image": "nginx:1.22",
+        "ports": [{"containerPort": 80}],
+        "lifecycle": {"preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}},
+    }
+    labels = L.container_labels(
+        pod,
+        container,
+        node="node1",
+        sandbox_id="abc",
+        restart_count=2,
+        kind="container",
+        log_path="/var/log/pods/x/nginx/2.log",
+    )
     assert labels["annotation.io.kubernetes.container.restartCount"] == "2"
     assert labels["annotation.io.kubernetes.pod.terminationGracePeriod"] == "45"
     assert labels["annotation.io.kubernetes.container.terminationMessagePath"] == "/dev/termination-log"
-    assert labels["annotation.io.kubernetes.container.preStopHandler"] == '{"exec": {"command": ["nginx", "-s", "quit"]}}'
+    assert (
+        labels["annotation.io.kubernetes.container.preStopHandler"]
+        == '{"exec": {"command": ["nginx", "-s", "quit"]}}'
+    )
     assert labels["annotation.io.kubernetes.container.ports"] == '[{"containerPort": 80}]'
     assert labels[L.SANDBOX_ID] == "abc"
     assert labels[L.DOCKER_TYPE] == "container"

@@ -53,8 +53,9 @@ def seen_now() -> str:
 
 
 class FileSource:
-    def __init__(self, path: str, node_name: str, check_frequency: float,
-                 on_update: Callable[[Snapshot], None]) -> None:
+    def __init__(
+        self, path: str, node_name: str, check_frequency: float, on_update: Callable[[Snapshot], None]
+    ) -> None:
         self.path = os.path.abspath(path)
         self.node_name = node_name
         self.check_frequency = check_frequency
@@ -93,20 +94,28 @@ class FileSource:
         delay = 1.0
         while True:
             directory = self._watch_dir()
-            if not os.path.isdir(directory):
+            if not await asyncio.to_thread(os.path.isdir, directory):
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 20.0)
                 continue
             self._watch_restart.clear()
             try:
                 async for _changes in watchfiles.awatch(
-                    directory, watch_filter=None, debounce=200, step=1, recursive=False,
-                    stop_event=self._watch_restart, ignore_permission_denied=True, rust_timeout=1000,
+                    directory,
+                    watch_filter=None,
+                    debounce=200,
+                    step=1,
+                    recursive=False,
+                    stop_event=self._watch_restart,
+                    ignore_permission_denied=True,
+                    rust_timeout=1000,
                 ):
                     delay = 1.0
                     await self.scan(periodic=False)
             except (FileNotFoundError, OSError, RuntimeError) as exc:
-                log.warning("Watching the manifest path failed, will retry: %s", exc, extra={"file": directory})
+                log.warning(
+                    "Watching the manifest path failed, will retry: %s", exc, extra={"file": directory}
+                )
             await self.scan(periodic=False)
             await asyncio.sleep(min(delay, 1.0))
             delay = min(delay * 2, 20.0)
@@ -136,8 +145,11 @@ class FileSource:
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
-            self._note(self.path, "path does not exist, ignoring; it is checked again every "
-                       f"{self.check_frequency:g}s and on inotify events of its parent")
+            self._note(
+                self.path,
+                "path does not exist, ignoring; it is checked again every "
+                f"{self.check_frequency:g}s and on inotify events of its parent",
+            )
             self._dir_identity = None
             return []
         except OSError as exc:
@@ -162,7 +174,9 @@ class FileSource:
             info = os.stat(path)  # follows symlinks, as the kubelet's os.Stat does
         except FileNotFoundError:
             if os.path.islink(path):
-                return self._fail(path, f"is a symlink to {os.readlink(path)!r}, which does not exist", periodic)
+                return self._fail(
+                    path, f"is a symlink to {os.readlink(path)!r}, which does not exist", periodic
+                )
             return None  # removed between listing and reading
         except OSError as exc:
             return self._fail(path, f"cannot stat the file: {exc.strerror}", periodic)
@@ -177,8 +191,9 @@ class FileSource:
         if cached is not None and cached[0] == key and not (periodic and cached[1].error and cached[1].pod):
             return cached[1]
         if info.st_size > MAX_MANIFEST_BYTES:
-            return self._fail(path, f"the file is {info.st_size} bytes, over the 10 MiB limit for a manifest",
-                              periodic, key)
+            return self._fail(
+                path, f"the file is {info.st_size} bytes, over the 10 MiB limit for a manifest", periodic, key
+            )
         try:
             with open(path, "rb") as fh:
                 data = fh.read(MAX_MANIFEST_BYTES + 1)
@@ -198,8 +213,13 @@ class FileSource:
         self._cache[path] = (key, result)
         return result
 
-    def _fail(self, path: str, problem: str | ManifestError, periodic: bool,
-              key: tuple[int, int, int, int] | None = None) -> FileResult:
+    def _fail(
+        self,
+        path: str,
+        problem: str | ManifestError,
+        periodic: bool,
+        key: tuple[int, int, int, int] | None = None,
+    ) -> FileResult:
         error = problem if isinstance(problem, ManifestError) else ManifestError(path, problem)
         previous = self._cache.get(path)
         keep = previous[1].pod if previous is not None and not periodic else None
@@ -209,8 +229,10 @@ class FileSource:
         else:
             self._cache.pop(path, None)
         if previous is not None and previous[1].pod is not None and keep is None:
-            log.warning("Manifest still invalid at the relist: stopping its pod", extra={
-                "file": path, "pod": str(previous[1].pod)})
+            log.warning(
+                "Manifest still invalid at the relist: stopping its pod",
+                extra={"file": path, "pod": str(previous[1].pod)},
+            )
         self._note(path, error.reason, error=True, kept=keep)
         return result
 
@@ -220,9 +242,11 @@ class FileSource:
             return
         self._logged[path] = message
         if error:
-            suffix = (f"; pod {kept} keeps running on its last good spec until the next relist"
-                      if kept is not None else "")
+            suffix = (
+                f"; pod {kept} keeps running on its last good spec until the next relist"
+                if kept is not None
+                else ""
+            )
             log.error("Could not process manifest file: %s%s", message, suffix, extra={"file": path})
         else:
             log.info("Ignoring manifest path: %s", message, extra={"file": path})
-

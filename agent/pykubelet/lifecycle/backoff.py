@@ -23,8 +23,9 @@ class _Entry:
 
 
 class Backoff:
-    def __init__(self, initial: float = INITIAL, maximum: float = MAXIMUM,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, initial: float = INITIAL, maximum: float = MAXIMUM, clock: Callable[[], float] = time.time
+    ) -> None:
         self.initial = initial
         self.maximum = maximum
         self.clock = clock
@@ -79,7 +80,7 @@ class Backoff:
 
 def format_duration(seconds: float) -> str:
     """Go's ``time.Duration`` string for whole seconds, as the CrashLoopBackOff message shows it."""
-    total = int(round(seconds))
+    total = round(seconds)
     minutes, secs = divmod(total, 60)
     hours, minutes = divmod(minutes, 60)
     if hours:

@@ -40,7 +40,8 @@ def invalid(path: str, value: Any, detail: str) -> FieldError:
 
 
 def unsupported(path: str, value: Any, supported: list[str]) -> FieldError:
-    return FieldError(path, "Unsupported value", "supported values: " + ", ".join(f'"{s}"' for s in supported), value)
+    listed = ", ".join(f'"{s}"' for s in supported)
+    return FieldError(path, "Unsupported value", f"supported values: {listed}", value)
 
 
 def duplicate(path: str, value: Any) -> FieldError:

@@ -177,7 +177,10 @@ class DockerRuntime:
     def client(self) -> docker.APIClient:
         if self._client is None:
             self._client = docker.APIClient(
-                base_url=self.endpoint, version=API_VERSION, timeout=self._timeout, max_pool_size=self._threads
+                base_url=self.endpoint,
+                version=API_VERSION,
+                timeout=self._timeout,
+                max_pool_size=self._threads,
             )
         return self._client
 
@@ -220,7 +223,9 @@ class DockerRuntime:
         label_filter = [f"{L.NODE}={self.node}"]
         if uid:
             label_filter.append(f"{L.POD_UID}={uid}")
-        summaries = await self.call("list_containers", self.client.containers, all=True, filters={"label": label_filter})
+        summaries = await self.call(
+            "list_containers", self.client.containers, all=True, filters={"label": label_filter}
+        )
         return await self._inspect_all(summaries)
 
     async def _inspect_all(self, summaries: list[dict[str, Any]]) -> list[RuntimeContainer]:
@@ -239,7 +244,7 @@ class DockerRuntime:
             return record
 
         records = [r for r in await asyncio.gather(*(one(s) for s in summaries)) if r is not None]
-        records.sort(key=lambda r: (r.created_at or datetime.min.replace(tzinfo=timezone.utc)), reverse=True)
+        records.sort(key=lambda r: r.created_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
         return records
 
     def forget(self, container_id: str) -> None:
@@ -287,20 +292,31 @@ class DockerRuntime:
 
     # -- containers ----------------------------------------------------------------------------------
 
-    async def create(self, name: str, image: str, labels: dict[str, str], host_config: dict[str, Any],
-                     **config: Any) -> str:
+    async def create(
+        self, name: str, image: str, labels: dict[str, str], host_config: dict[str, Any], **config: Any
+    ) -> str:
         try:
             created = await self.call(
-                "create_container", self.client.create_container, image, name=name, labels=labels,
-                host_config=host_config, **config,
+                "create_container",
+                self.client.create_container,
+                image,
+                name=name,
+                labels=labels,
+                host_config=host_config,
+                **config,
             )
         except docker.errors.APIError as exc:
             if exc.status_code == 409:
                 # A name left behind by an agent killed between create and record: it is ours, by name.
                 await self.remove_by_name(name)
                 created = await self.call(
-                    "create_container", self.client.create_container, image, name=name, labels=labels,
-                    host_config=host_config, **config,
+                    "create_container",
+                    self.client.create_container,
+                    image,
+                    name=name,
+                    labels=labels,
+                    host_config=host_config,
+                    **config,
                 )
             else:
                 raise RuntimeError_("CreateContainerError", _explain(exc)) from exc
@@ -344,7 +360,9 @@ class DockerRuntime:
         self.forget(container_id)
 
     async def remove_by_name(self, name: str) -> None:
-        found = await self.call("list_containers", self.client.containers, all=True, filters={"name": f"^/{name}$"})
+        found = await self.call(
+            "list_containers", self.client.containers, all=True, filters={"name": f"^/{name}$"}
+        )
         for summary in found:
             labels = summary.get("Labels") or {}
             if labels.get(L.NODE) == self.node:

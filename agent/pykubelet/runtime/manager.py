@@ -37,6 +37,7 @@ CPU_PERIOD = 100_000  # quotaPeriod, microseconds
 MIN_QUOTA = 1000
 MIN_SHARES = 2
 SANDBOX_RETRY = 5.0
+_CREATE_ERRORS = ("CreateContainerError", "CreateContainerConfigError")
 
 
 @dataclass(frozen=True)
@@ -63,8 +64,9 @@ class PodRuntimeState:
 
 
 def _newest_first(instances: list[RuntimeContainer]) -> list[RuntimeContainer]:
-    return sorted(instances, key=lambda c: (c.attempt, c.created_at.timestamp() if c.created_at else 0),
-                  reverse=True)
+    return sorted(
+        instances, key=lambda c: (c.attempt, c.created_at.timestamp() if c.created_at else 0), reverse=True
+    )
 
 
 def group_by_name(containers: list[RuntimeContainer]) -> dict[str, list[RuntimeContainer]]:
@@ -92,6 +94,10 @@ class RuntimeManager:
 
     def state(self, uid: str) -> PodRuntimeState:
         return self.states.setdefault(uid, PodRuntimeState())
+
+    def _oom_score(self, score: int) -> int:
+        """Lowering oom_score_adj needs CAP_SYS_RESOURCE; where the host lacks it, 0 is the floor."""
+        return score if self.node.can_lower_oom_score else max(score, 0)
 
     # -- SyncPod -------------------------------------------------------------------------------------
 
@@ -133,8 +139,9 @@ class RuntimeManager:
             return init_result
         return await self._sync_app_containers(pod, sandbox, by_name, previous, pod_volumes)
 
-    def _pod_is_done(self, pod: StaticPod, by_name: dict[str, list[RuntimeContainer]],
-                     sandbox: RuntimeContainer | None) -> bool:
+    def _pod_is_done(
+        self, pod: StaticPod, by_name: dict[str, list[RuntimeContainer]], sandbox: RuntimeContainer | None
+    ) -> bool:
         """True when no container of the pod will ever run again (restartPolicy Never / OnFailure)."""
         policy = pod.spec.get("restartPolicy", "Always")
         if policy == "Always":
@@ -150,32 +157,45 @@ class RuntimeManager:
                 return False
         return True
 
-    async def _new_sandbox(self, pod: StaticPod, containers: list[RuntimeContainer],
-                           old: RuntimeContainer | None) -> RuntimeContainer | None:
+    async def _new_sandbox(
+        self, pod: StaticPod, containers: list[RuntimeContainer], old: RuntimeContainer | None
+    ) -> RuntimeContainer | None:
         attempt = old.attempt + 1 if old is not None else 0
-        if old is not None:
-            self.recorder.pod_event(pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created.")
+        if old is not None and old.started_at is not None:
+            self.recorder.pod_event(
+                pod, "SandboxChanged", "Pod sandbox changed, it will be killed and re-created."
+            )
             await self._kill_containers(pod, containers)
         key = f"{pod.uid}_sandbox"
         if self.backoff.remaining(key) > 0:
             return None
+        sandbox_id = ""
         try:
             await self._ensure_image(pod, None, self.settings.infra_image, "IfNotPresent")
             sandbox_id = await self._create_sandbox(pod, attempt)
             await self.runtime.start(sandbox_id)
             created = await self.runtime.inspect(sandbox_id)
         except RuntimeError_ as exc:
+            if sandbox_id:
+                await self.runtime.remove(sandbox_id)  # a sandbox that never ran is not history
             self.backoff.next(key)
             self.state(pod.uid).sandbox_error = ("ContainerCreating", exc.message)
-            self.recorder.pod_event(pod, "FailedCreatePodSandBox",
-                                    f"Failed to create pod sandbox: {exc.message}", type=WARNING)
+            self.recorder.pod_event(
+                pod, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc.message}", type=WARNING
+            )
             return None
         self.backoff.reset(key)
         for stale in containers:
             if stale.is_sandbox:
                 await self.runtime.remove(stale.id)
-        log.info("Created pod sandbox", extra={"pod": str(pod), "containerID": sandbox_id[:12],
-                                               "kv": {"podIP": created.ip if created else ""}})
+        log.info(
+            "Created pod sandbox",
+            extra={
+                "pod": str(pod),
+                "containerID": sandbox_id[:12],
+                "kv": {"podIP": created.ip if created else ""},
+            },
+        )
         return created
 
     async def _create_sandbox(self, pod: StaticPod, attempt: int) -> str:
@@ -188,10 +208,11 @@ class RuntimeManager:
             ipc_mode="host" if spec.get("hostIPC") else "shareable",
             pid_mode="host" if spec.get("hostPID") else None,
             cpu_shares=MIN_SHARES,
-            oom_score_adj=-998,
+            oom_score_adj=self._oom_score(-998),
             dns=(spec.get("dnsConfig") or {}).get("nameservers") or None,
             dns_search=(spec.get("dnsConfig") or {}).get("searches") or None,
-            extra_hosts={h: a["ip"] for a in spec.get("hostAliases") or [] for h in a.get("hostnames", [])} or None,
+            extra_hosts={h: a["ip"] for a in spec.get("hostAliases") or [] for h in a.get("hostnames", [])}
+            or None,
         )
         hostname = None if host_network else (spec.get("hostname") or pod.name)[:63]
         return await self.runtime.create(
@@ -203,10 +224,14 @@ class RuntimeManager:
             ports=ports or None,
         )
 
-    async def _sync_init_containers(self, pod: StaticPod, sandbox: RuntimeContainer,
-                                    by_name: dict[str, list[RuntimeContainer]],
-                                    previous: dict[str, list[RuntimeContainer]],
-                                    pod_volumes: volumes.PodVolumes) -> SyncResult | None:
+    async def _sync_init_containers(
+        self,
+        pod: StaticPod,
+        sandbox: RuntimeContainer,
+        by_name: dict[str, list[RuntimeContainer]],
+        previous: dict[str, list[RuntimeContainer]],
+        pod_volumes: volumes.PodVolumes,
+    ) -> SyncResult | None:
         """Run init containers one at a time, each to success; None once all have succeeded."""
         policy = pod.spec.get("restartPolicy", "Always")
         for spec in pod.spec.get("initContainers") or []:
@@ -228,10 +253,14 @@ class RuntimeManager:
             return SyncResult(requeue_after=result)
         return None
 
-    async def _sync_app_containers(self, pod: StaticPod, sandbox: RuntimeContainer,
-                                   by_name: dict[str, list[RuntimeContainer]],
-                                   previous: dict[str, list[RuntimeContainer]],
-                                   pod_volumes: volumes.PodVolumes) -> SyncResult:
+    async def _sync_app_containers(
+        self,
+        pod: StaticPod,
+        sandbox: RuntimeContainer,
+        by_name: dict[str, list[RuntimeContainer]],
+        previous: dict[str, list[RuntimeContainer]],
+        pod_volumes: volumes.PodVolumes,
+    ) -> SyncResult:
         policy = pod.spec.get("restartPolicy", "Always")
         to_start: list[tuple[dict[str, Any], int]] = []
         waits: list[float] = []
@@ -240,14 +269,23 @@ class RuntimeManager:
             latest = instances[0] if instances else None
             prior = (previous.get(spec["name"]) or [None])[0]
             if latest is None:
-                if prior is not None and policy == "OnFailure" and prior.state == "exited" and prior.exit_code == 0:
+                if (
+                    prior is not None
+                    and policy == "OnFailure"
+                    and prior.state == "exited"
+                    and prior.exit_code == 0
+                ):
                     continue
                 to_start.append((spec, prior.attempt + 1 if prior is not None else 0))
                 continue
             if latest.running:
                 if latest.hash != L.container_hash(spec):
-                    self.recorder.pod_event(pod, "Killing", f"Container {spec['name']} definition changed, "
-                                            "will be restarted", container=spec["name"])
+                    self.recorder.pod_event(
+                        pod,
+                        "Killing",
+                        f"Container {spec['name']} definition changed, will be restarted",
+                        container=spec["name"],
+                    )
                     await self._stop_container(pod, latest)
                     waits.append(0.0)
                 continue
@@ -262,7 +300,10 @@ class RuntimeManager:
             to_start.append((spec, latest.attempt + 1))
         if to_start:
             results = await asyncio.gather(
-                *(self._start_container(pod, spec, "container", sandbox, count, pod_volumes) for spec, count in to_start)
+                *(
+                    self._start_container(pod, spec, "container", sandbox, count, pod_volumes)
+                    for spec, count in to_start
+                )
             )
             waits.extend(r for r in results if r is not None)
         await self._collect_garbage(by_name)
@@ -270,18 +311,25 @@ class RuntimeManager:
 
     def _crash_backoff(self, pod: StaticPod, spec: dict[str, Any], latest: RuntimeContainer) -> float:
         """``doBackOff``: seconds to wait before restarting a container that exited; 0 to go now."""
-        key = f"{pod.name}_{pod.namespace}_{pod.uid}_{spec['name']}_{L.container_hash(spec)}"
+        key = self._container_key(pod, spec)
         finished = latest.finished_at.timestamp() if latest.finished_at else time.time()
         wait = self.backoff.in_backoff_since(key, finished)
         if wait > 0:
             delay = format_duration(self.backoff.get(key))
-            message = (f"back-off {delay} restarting failed container={spec['name']} "
-                       f"pod={pod.name}_{pod.namespace}({pod.uid})")
+            message = (
+                f"back-off {delay} restarting failed container={spec['name']} "
+                f"pod={pod.name}_{pod.namespace}({pod.uid})"
+            )
             state = self.state(pod.uid)
             if state.reasons.get(spec["name"], ("",))[0] != "CrashLoopBackOff":
-                self.recorder.pod_event(pod, "BackOff", "Back-off restarting failed container "
-                                        f"{spec['name']} in pod {pod.name}_{pod.namespace}({pod.uid})",
-                                        type=WARNING, container=spec["name"])
+                self.recorder.pod_event(
+                    pod,
+                    "BackOff",
+                    "Back-off restarting failed container "
+                    f"{spec['name']} in pod {pod.name}_{pod.namespace}({pod.uid})",
+                    type=WARNING,
+                    container=spec["name"],
+                )
             state.reasons[spec["name"]] = ("CrashLoopBackOff", message)
             return wait
         self.backoff.next(key)
@@ -289,13 +337,22 @@ class RuntimeManager:
 
     # -- starting one container ----------------------------------------------------------------------
 
-    async def _start_container(self, pod: StaticPod, spec: dict[str, Any], kind: str,
-                               sandbox: RuntimeContainer, restart_count: int,
-                               pod_volumes: volumes.PodVolumes) -> float | None:
+    async def _start_container(
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        kind: str,
+        sandbox: RuntimeContainer,
+        restart_count: int,
+        pod_volumes: volumes.PodVolumes,
+    ) -> float | None:
         """Pull, create, start (``startContainer``). Returns a retry delay when it failed, else None."""
         name = spec["name"]
         state = self.state(pod.uid)
         init = kind == "init"
+        key = self._container_key(pod, spec)
+        if state.reasons.get(name, ("",))[0] in _CREATE_ERRORS and self.backoff.remaining(key) > 0:
+            return self.backoff.remaining(key)
         try:
             await self._ensure_image(pod, spec, spec["image"], spec.get("imagePullPolicy", "IfNotPresent"))
             config = self._container_config(pod, spec, kind, sandbox, restart_count, pod_volumes)
@@ -305,8 +362,9 @@ class RuntimeManager:
         except RuntimeError_ as exc:
             state.reasons[name] = (exc.reason, exc.message)
             if exc.reason not in ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull"):
-                self.recorder.pod_event(pod, "Failed", f"Error: {exc.message}", type=WARNING,
-                                        container=name, init=init)
+                self.recorder.pod_event(
+                    pod, "Failed", f"Error: {exc.message}", type=WARNING, container=name, init=init
+                )
             return self._retry_delay(pod, spec, exc.reason)
         state.reasons.pop(name, None)
         self.recorder.pod_event(pod, "Started", f"Started container {name}", container=name, init=init)
@@ -314,20 +372,33 @@ class RuntimeManager:
         return None
 
     def _retry_delay(self, pod: StaticPod, spec: dict[str, Any], reason: str) -> float:
-        if reason in ("ErrImagePull", "ImagePullBackOff"):
-            key = f"{pod.uid}_{spec['image']}"
-            return max(self.image_backoff.get(key), 1.0)
-        key = f"{pod.name}_{pod.namespace}_{pod.uid}_{spec['name']}_{L.container_hash(spec)}"
-        return max(self.backoff.get(key), 1.0)
+        if reason == "ErrImagePull":
+            return 1.0  # look again soon: the status then moves on to ImagePullBackOff, as kubectl shows it
+        if reason == "ImagePullBackOff":
+            return max(self.image_backoff.remaining(f"{pod.uid}_{spec['image']}"), 0.5)
+        if reason in _CREATE_ERRORS:
+            return self.backoff.next(self._container_key(pod, spec))
+        return max(self.backoff.remaining(self._container_key(pod, spec)), 1.0)
 
-    async def _ensure_image(self, pod: StaticPod, spec: dict[str, Any] | None, image: str, policy: str) -> None:
+    @staticmethod
+    def _container_key(pod: StaticPod, spec: dict[str, Any]) -> str:
+        """The back-off key of a container (``getStableKey``): a changed spec starts afresh."""
+        return f"{pod.name}_{pod.namespace}_{pod.uid}_{spec['name']}_{L.container_hash(spec)}"
+
+    async def _ensure_image(
+        self, pod: StaticPod, spec: dict[str, Any] | None, image: str, policy: str
+    ) -> None:
         """``EnsureImageExists``: honour the pull policy, back off failed pulls per pod and image."""
         container = spec["name"] if spec else None
         present = await self.runtime.inspect_image(image) if policy != "Always" else None
         if present is not None:
             if spec is not None:
-                self.recorder.pod_event(pod, "Pulled", f'Container image "{image}" already present on machine',
-                                        container=container)
+                self.recorder.pod_event(
+                    pod,
+                    "Pulled",
+                    f'Container image "{image}" already present on machine',
+                    container=container,
+                )
             return
         if policy == "Never":
             message = f'Container image "{image}" is not present with pull policy of Never'
@@ -344,16 +415,32 @@ class RuntimeManager:
             await self.runtime.pull(image)
         except RuntimeError_ as exc:
             self.image_backoff.next(key)
-            self.recorder.pod_event(pod, "Failed", f'Failed to pull image "{image}": {exc.message}',
-                                    type=WARNING, container=container)
+            self.recorder.pod_event(
+                pod,
+                "Failed",
+                f'Failed to pull image "{image}": {exc.message}',
+                type=WARNING,
+                container=container,
+            )
             self.recorder.pod_event(pod, "Failed", "Error: ErrImagePull", type=WARNING, container=container)
             raise
         self.image_backoff.reset(key)
-        self.recorder.pod_event(pod, "Pulled", f'Successfully pulled image "{image}" in '
-                                f"{time.monotonic() - started:.3f}s", container=container)
+        self.recorder.pod_event(
+            pod,
+            "Pulled",
+            f'Successfully pulled image "{image}" in {time.monotonic() - started:.3f}s',
+            container=container,
+        )
 
-    def _container_config(self, pod: StaticPod, spec: dict[str, Any], kind: str, sandbox: RuntimeContainer,
-                          restart_count: int, pod_volumes: volumes.PodVolumes) -> dict[str, Any]:
+    def _container_config(
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        kind: str,
+        sandbox: RuntimeContainer,
+        restart_count: int,
+        pod_volumes: volumes.PodVolumes,
+    ) -> dict[str, Any]:
         """The container's Docker config, from its spec (``generateContainerConfig``)."""
         pod_spec = pod.spec
         env = self._environment(pod, spec, sandbox)
@@ -371,21 +458,26 @@ class RuntimeManager:
         host = self.runtime.host_config(
             network_mode=f"container:{sandbox.id}",
             ipc_mode=f"container:{sandbox.id}",
-            pid_mode="host" if pod_spec.get("hostPID") else (
-                f"container:{sandbox.id}" if pod_spec.get("shareProcessNamespace") else None),
+            pid_mode="host"
+            if pod_spec.get("hostPID")
+            else (f"container:{sandbox.id}" if pod_spec.get("shareProcessNamespace") else None),
             uts_mode="host" if host_network else None,
-            binds=self._binds(spec, pod_volumes) + [f"{termination_file}:{spec['terminationMessagePath']}"],
+            binds=[*self._binds(spec, pod_volumes), f"{termination_file}:{spec['terminationMessagePath']}"],
             cpu_shares=max(MIN_SHARES, cpu_millis(cpu_request) * 1024 // 1000) if cpu_request else MIN_SHARES,
             cpu_period=CPU_PERIOD if "cpu" in limits else None,
-            cpu_quota=max(MIN_QUOTA, cpu_millis(limits["cpu"]) * CPU_PERIOD // 1000) if "cpu" in limits else None,
+            cpu_quota=max(MIN_QUOTA, cpu_millis(limits["cpu"]) * CPU_PERIOD // 1000)
+            if "cpu" in limits
+            else None,
             mem_limit=memory_bytes(limits["memory"]) if "memory" in limits else None,
             memswap_limit=memory_bytes(limits["memory"]) if "memory" in limits else None,
-            oom_score_adj=oom_score_adj(qos, memory_request, self.node.memory_capacity),
+            oom_score_adj=self._oom_score(oom_score_adj(qos, memory_request, self.node.memory_capacity)),
             privileged=bool(security.get("privileged")),
             read_only=bool(security.get("readOnlyRootFilesystem")),
             cap_add=capabilities.get("add") or None,
             cap_drop=capabilities.get("drop") or None,
-            group_add=[str(g) for g in (pod_spec.get("securityContext") or {}).get("supplementalGroups") or []]
+            group_add=[
+                str(g) for g in (pod_spec.get("securityContext") or {}).get("supplementalGroups") or []
+            ]
             or None,
         )
         user = None
@@ -393,13 +485,18 @@ class RuntimeManager:
             user = str(security["runAsUser"])
             if security.get("runAsGroup") is not None:
                 user += f":{security['runAsGroup']}"
-        ports = [(p["containerPort"], p.get("protocol", "TCP").lower()) for p in spec.get("ports") or []]
         return {
             "name": container_name(spec["name"], pod.name, pod.namespace, pod.uid, restart_count),
             "image": spec["image"],
-            "labels": L.container_labels(pod, spec, node=self.runtime.node, sandbox_id=sandbox.id,
-                                         restart_count=restart_count, kind=kind,
-                                         log_path=self._log_path(pod, spec["name"], restart_count)),
+            "labels": L.container_labels(
+                pod,
+                spec,
+                node=self.runtime.node,
+                sandbox_id=sandbox.id,
+                restart_count=restart_count,
+                kind=kind,
+                log_path=self._log_path(pod, spec["name"], restart_count),
+            ),
             "host_config": host,
             "entrypoint": command or None,
             "command": args or ([] if command else None),
@@ -408,7 +505,6 @@ class RuntimeManager:
             "user": user,
             "tty": bool(spec.get("tty")),
             "stdin_open": bool(spec.get("stdin")),
-            "ports": ports or None,
         }
 
     def _environment(self, pod: StaticPod, spec: dict[str, Any], sandbox: RuntimeContainer) -> dict[str, str]:
@@ -515,13 +611,15 @@ class RuntimeManager:
             if path:
                 shutil.rmtree(os.path.dirname(os.path.dirname(path)), ignore_errors=True)
 
-    async def _kill_containers(self, pod: StaticPod | None, containers: list[RuntimeContainer],
-                               grace: int | None = None) -> None:
+    async def _kill_containers(
+        self, pod: StaticPod | None, containers: list[RuntimeContainer], grace: int | None = None
+    ) -> None:
         running = [c for c in containers if not c.is_sandbox and c.running]
         await asyncio.gather(*(self._stop_container(pod, c, grace) for c in running))
 
-    async def _stop_container(self, pod: StaticPod | None, container: RuntimeContainer,
-                              grace: int | None = None) -> None:
+    async def _stop_container(
+        self, pod: StaticPod | None, container: RuntimeContainer, grace: int | None = None
+    ) -> None:
         """``killContainer``: the preStop hook first (it uses up part of the grace), then docker stop."""
         if grace is None:
             try:
@@ -530,8 +628,13 @@ class RuntimeManager:
                 grace = 30
         grace = max(grace, MINIMUM_GRACE)
         if pod is not None:
-            self.recorder.pod_event(pod, "Killing", f"Stopping container {container.name}",
-                                    container=container.name, init=container.kind == "init")
+            self.recorder.pod_event(
+                pod,
+                "Killing",
+                f"Stopping container {container.name}",
+                container=container.name,
+                init=container.kind == "init",
+            )
         started = time.monotonic()
         handler = L.annotation(container.labels, L.PRESTOP_HANDLER)
         if handler:
@@ -539,8 +642,9 @@ class RuntimeManager:
         remaining = max(int(grace - (time.monotonic() - started)), MINIMUM_GRACE)
         await self.runtime.stop(container.id, remaining)
 
-    async def _run_pre_stop(self, pod: StaticPod | None, container: RuntimeContainer, handler: dict[str, Any],
-                            grace: int) -> None:
+    async def _run_pre_stop(
+        self, pod: StaticPod | None, container: RuntimeContainer, handler: dict[str, Any], grace: int
+    ) -> None:
         command = (handler.get("exec") or {}).get("command")
         if not command:
             log.warning("preStop handler not supported yet (only exec)", extra={"container": container.name})
@@ -550,9 +654,13 @@ class RuntimeManager:
         except (asyncio.TimeoutError, Exception) as exc:  # a hook never blocks the kill
             code, output = -1, str(exc) or "timed out"
         if code != 0 and pod is not None:
-            self.recorder.pod_event(pod, "FailedPreStopHook",
-                                    f"PreStopHook failed: exec {command} exited {code}: {output.strip()[:200]}",
-                                    type=WARNING, container=container.name)
+            self.recorder.pod_event(
+                pod,
+                "FailedPreStopHook",
+                f"PreStopHook failed: exec {command} exited {code}: {output.strip()[:200]}",
+                type=WARNING,
+                container=container.name,
+            )
 
 
 def field_ref_value(pod: StaticPod, path: str, pod_ip: str, host_ip: str) -> str:
@@ -577,7 +685,7 @@ def field_ref_value(pod: StaticPod, path: str, pod_ip: str, host_ip: str) -> str
             return "\n".join(f'{k}="{v}"' for k, v in sorted(values.items()))
         prefix = f"metadata.{key}['"
         if path.startswith(prefix) and path.endswith("']"):
-            return values.get(path[len(prefix):-2], "")
+            return values.get(path[len(prefix) : -2], "")
     return ""
 
 
@@ -595,6 +703,6 @@ def _port_bindings(spec: dict[str, Any]) -> tuple[list[tuple[int, str]], dict[st
             protocol = port.get("protocol", "TCP").lower()
             ports.append((port["containerPort"], protocol))
             bindings.setdefault(f"{port['containerPort']}/{protocol}", []).append(
-                (port.get("hostIP") or "0.0.0.0", host_port))
+                (port.get("hostIP") or "0.0.0.0", host_port)
+            )
     return ports, bindings
-

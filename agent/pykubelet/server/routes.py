@@ -31,8 +31,12 @@ async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok", content_type="text/plain", charset="utf-8")
     lines = [f"[-]{name} failed: {reason}" if reason else f"[+]{name} ok" for name, reason in checks]
     lines.append("healthz check failed" if failed else "healthz check passed")
-    return web.Response(text="\n".join(lines) + "\n", status=500 if failed else 200,
-                        content_type="text/plain", charset="utf-8")
+    return web.Response(
+        text="\n".join(lines) + "\n",
+        status=500 if failed else 200,
+        content_type="text/plain",
+        charset="utf-8",
+    )
 
 
 async def pods(request: web.Request) -> web.Response:
