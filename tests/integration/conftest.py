@@ -79,18 +79,19 @@ class Agent:
         self.log_file = base / "agent.log"
         self.port = free_port()
         self.extra_args = extra_args or []
+        self.manifest_flag = True  # False: the manifest path comes from a --config file in extra_args
         self.proc: subprocess.Popen[bytes] | None = None
         self.manifests.mkdir(parents=True, exist_ok=True)
 
     # -- the process ---------------------------------------------------------------------------------
 
     def command(self) -> list[str]:
+        manifest_flags = ["--pod-manifest-path", str(self.manifests)] if self.manifest_flag else []
         return [
             sys.executable,
             "-m",
             "pykubelet",
-            "--pod-manifest-path",
-            str(self.manifests),
+            *manifest_flags,
             "--root-dir",
             str(self.root),
             "--pod-logs-dir",

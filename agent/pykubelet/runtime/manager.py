@@ -526,6 +526,8 @@ class RuntimeManager:
         section, _, name = resource.partition(".")
         value = ((spec.get("resources") or {}).get(section) or {}).get(name)
         divisor = ref.get("divisor") or "1"
+        if not (cpu_millis(divisor) if name == "cpu" else memory_bytes(divisor)):
+            divisor = "1"  # "0" means unset, as upstream
         if name == "cpu":
             total = cpu_millis(value) if value else self.node.cpu_count * 1000
             return str(max(1, -(-total // cpu_millis(divisor))))
