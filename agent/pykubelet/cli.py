@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -28,7 +29,9 @@ def parser() -> argparse.ArgumentParser:
         description="A kubelet-style node agent: runs the static pods of a manifest directory on the local "
         "Docker engine, the way the kubelet's Docker runtime did, and serves the kubelet's read-only port.",
         epilog="Flags win over values from --config. Pods keep running when pykubelet stops; the next start "
-        "adopts them without restarting a container.",
+        "adopts them without restarting a container. To look at a running agent: pykubelet get pods "
+        "[-o wide|json|yaml], pykubelet describe pod NAME, pykubelet logs POD [-c C] [-f] [--previous], "
+        "pykubelet get events (each takes --server URL).",
     )
     add = p.add_argument
     add(
@@ -99,6 +102,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    from pykubelet.kubectl import commands
+
+    if commands.is_subcommand(argv):
+        return commands.main(argv)
     args = vars(parser().parse_args(argv))
     config_path = args.pop("config")
     try:
@@ -110,9 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     from pykubelet.kubelet import Kubelet
 
     try:
-        return asyncio.run(_run(Kubelet(options)))
+        code = asyncio.run(_run(Kubelet(options)))
     except KeyboardInterrupt:
-        return 0
+        code = 0
+    # A hung engine can leave Docker calls blocked in worker threads for their whole HTTP timeout;
+    # waiting for them would make SIGTERM hang. Everything worth keeping is in Docker and on disk.
+    logging.shutdown()
+    os._exit(code)
 
 
 async def _run(kubelet: object) -> int:

@@ -9,6 +9,7 @@ running does, else the first file in sorted order) and which runtime pods are or
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from typing import Any
@@ -17,17 +18,26 @@ from pykubelet import status as pod_status
 from pykubelet import volumes
 from pykubelet.config.file import FileSource, Snapshot
 from pykubelet.events import Recorder
+from pykubelet.machine import machine_info
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
+from pykubelet.metrics import Metrics
 from pykubelet.node import Node, discover
 from pykubelet.options import Options
 from pykubelet.pleg import PLEG
 from pykubelet.podworkers import PodWorkers
-from pykubelet.runtime.docker import DockerRuntime
+from pykubelet.qos import pod_qos
+from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer
 from pykubelet.runtime.manager import RuntimeManager, Settings, SyncResult
+from pykubelet.stats import ContainerRef, PodRef, StatsProvider
+from pykubelet.stats import only_cpu_and_memory as cpu_and_memory_view
 
 log = logging.getLogger("pykubelet.kubelet")
 
 HOUSEKEEPING_PERIOD = 2.0
+STATS_PERIOD = 10.0  # the kubelet's housekeeping interval for stats
+RUNTIME_PING_PERIOD = 5.0
+RUNTIME_PING_TIMEOUT = 3.0
+SYNCLOOP_MAX_AGE = 60.0
 
 
 class Kubelet:
@@ -35,12 +45,15 @@ class Kubelet:
         self.options = options
         self.node: Node = discover(options.node_name)
         self.runtime = DockerRuntime(options.runtime_endpoint, self.node.name)
+        self.metrics = Metrics(self._metrics_snapshot)
+        self.runtime.on_operation = self.metrics.runtime_operation
         self.recorder = Recorder(self.node.name)
         self.manager = RuntimeManager(
             self.runtime,
             self.recorder,
             self.node,
             Settings(options.root_dir, options.pod_logs_dir, options.pod_infra_container_image),
+            metrics=self.metrics,
         )
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone)
         self.pleg = PLEG(self.runtime, self.workers.nudge, self._on_runtime_back)
@@ -54,6 +67,15 @@ class Kubelet:
         self.last_housekeeping = time.monotonic()
         self._adopted = False
         self._server: Any = None
+        self._added_at: dict[str, float] = {}
+        self._started_pods: set[str] = set()
+        self._synced_once: set[str] = set()
+        self._pods_json: bytes | None = None
+        self._machine: dict[str, Any] | None = None
+        self._stats = StatsProvider(self.node.name, options.root_dir)
+        self._summary: dict[str, Any] = {"node": {"nodeName": self.node.name}, "pods": []}
+        self.runtime_ok = False
+        self.runtime_error = "not checked yet"
 
     # -- lifecycle -----------------------------------------------------------------------------------
 
@@ -80,12 +102,19 @@ class Kubelet:
             self._server = await start_server(self, self.options.address, self.options.read_only_port)
         await self.pleg.start()
         await self.source.start()
-        housekeeping = asyncio.create_task(self._housekeeping_loop(), name="housekeeping")
+        background = [
+            asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
+            asyncio.create_task(self._runtime_health_loop(), name="runtime-health"),
+            asyncio.create_task(self._stats_loop(), name="stats"),
+        ]
+        for task in background:
+            task.add_done_callback(_report_crash)
         try:
             await stop.wait()
         finally:
             log.info("Shutting down; pods keep running and are adopted at the next start")
-            housekeeping.cancel()
+            for task in background:
+                task.cancel()
             await self.source.stop()
             await self.pleg.stop()
             await self.workers.stop()
@@ -138,16 +167,27 @@ class Kubelet:
             pod = previous[uid]
             log.info("Pod removed from its source: stopping it", extra={"pod": str(pod), "file": pod.source})
             self.workers.terminate(uid, pod.full_name, pod)
+        removed_names = {previous[uid].full_name for uid in previous.keys() - wanted.keys()}
         for uid in wanted.keys() - previous.keys():
             pod = wanted[uid]
             log.info("Pod added", extra={"pod": str(pod), "file": pod.source, "uid": uid})
+            self._added_at.setdefault(uid, time.monotonic())
+            if pod.full_name in removed_names:
+                self.metrics.restarted_pods.labels("true").inc()
             self.workers.update(pod)
+        self._pods_json = None
 
     # -- runtime -------------------------------------------------------------------------------------
 
     async def _sync_pod(self, pod: StaticPod) -> SyncResult:
-        result = await self.manager.sync_pod(pod)
-        await self._update_status(pod)
+        operation = "sync" if pod.uid in self._synced_once else "create"
+        started = time.monotonic()
+        try:
+            result = await self.manager.sync_pod(pod)
+            await self._update_status(pod)
+        finally:
+            self.metrics.pod_worker.labels(operation).observe(time.monotonic() - started)
+            self._synced_once.add(pod.uid)
         return result
 
     async def _update_status(self, pod: StaticPod) -> None:
@@ -167,6 +207,13 @@ class Kubelet:
                 await self.runtime.inspect_image(c.image_id)
         if previous is None or previous.get("phase") != status["phase"]:
             log.info("Pod phase is now %s", status["phase"], extra={"pod": str(pod)})
+        if pod.uid not in self._started_pods and all(
+            "running" in c["state"] for c in status["containerStatuses"]
+        ):
+            self._started_pods.add(pod.uid)
+            self.metrics.pod_start.observe(time.monotonic() - self._added_at.get(pod.uid, time.monotonic()))
+        if previous != status:
+            self._pods_json = None
         self.statuses[pod.uid] = status
 
     async def _kill_pod(self, uid: str, pod: StaticPod | None) -> None:
@@ -175,6 +222,10 @@ class Kubelet:
 
     def _pod_gone(self, uid: str) -> None:
         self.statuses.pop(uid, None)
+        self._pods_json = None
+        self._added_at.pop(uid, None)
+        self._started_pods.discard(uid)
+        self._synced_once.discard(uid)
         pod = self.desired.get(uid)
         if pod is not None:  # the file came back while the pod was being stopped
             self.workers.update(pod)
@@ -225,15 +276,116 @@ class Kubelet:
             if uid not in self.desired and uid not in running and uid not in self.workers.workers:
                 await asyncio.to_thread(volumes.teardown, self.options.root_dir, uid)
 
+    # -- runtime health and stats (in the background: requests never wait on Docker) -----------------
+
+    async def _runtime_health_loop(self) -> None:
+        while True:
+            ok, error = await self.runtime.check_health(RUNTIME_PING_TIMEOUT)
+            if ok != self.runtime_ok:
+                if ok:
+                    log.info("The container runtime answers")
+                else:
+                    log.error("The container runtime does not answer: %s", error)
+            self.runtime_ok, self.runtime_error = ok, error
+            await asyncio.sleep(RUNTIME_PING_PERIOD)
+
+    async def _stats_loop(self) -> None:
+        while True:
+            try:
+                refs = await self._pod_refs()
+                self._summary = await asyncio.to_thread(self._stats.collect, refs)
+            except Exception as exc:
+                log.warning("Collecting stats failed, will retry: %s", exc)
+            await asyncio.sleep(STATS_PERIOD)
+
+    async def _pod_refs(self) -> list[PodRef]:
+        """What the stats provider needs of each pod: its running containers' PIDs and its emptyDirs."""
+        refs = []
+        for uid, pod in list(self.desired.items()):
+            status = self.statuses.get(uid) or {}
+            running = [c for c in await self.runtime.list_pod_containers(uid) if c.running]
+
+            def ref(c: RuntimeContainer) -> ContainerRef:
+                return ContainerRef(c.name, c.id, c.pid, pod_status.rfc3339(c.started_at) or "")
+
+            sandbox = next((ref(c) for c in running if c.is_sandbox), None)
+            refs.append(
+                PodRef(
+                    name=pod.name,
+                    namespace=pod.namespace,
+                    uid=uid,
+                    start_time=status.get("startTime", ""),
+                    sandbox=sandbox,
+                    containers=[ref(c) for c in running if not c.is_sandbox],
+                    volumes={
+                        v["name"]: str(volumes.empty_dir_path(self.options.root_dir, uid, v["name"]))
+                        for v in pod.spec.get("volumes") or []
+                        if "emptyDir" in v
+                    },
+                )
+            )
+        return refs
+
     # -- views for the server ------------------------------------------------------------------------
+
+    def health_checks(self) -> list[tuple[str, str | None]]:
+        """(check, failure reason or None), in the order ``/healthz?verbose`` lists them."""
+        age = time.monotonic() - self.last_housekeeping
+        syncloop = None if age < SYNCLOOP_MAX_AGE else f"sync Loop took longer than expected ({age:.0f}s)"
+        runtime = None if self.runtime_ok else f"container runtime is down: {self.runtime_error}"
+        return [("ping", None), ("log", None), ("syncloop", syncloop), ("runtime", runtime)]
 
     def pod_list(self) -> dict[str, Any]:
         items = []
         for uid, pod in sorted(self.desired.items(), key=lambda kv: (kv[1].namespace, kv[1].name)):
-            item = {
-                "metadata": pod.metadata,
-                "spec": pod.spec,
-                "status": self.statuses.get(uid) or {"phase": "Pending"},
-            }
-            items.append(item)
+            status = self.statuses.get(uid) or {"phase": "Pending", "qosClass": pod_qos(pod.spec)}
+            items.append({"metadata": pod.metadata, "spec": pod.spec, "status": status})
         return {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
+
+    def pod_list_json(self) -> bytes:
+        """``/pods``, encoded once per change rather than once per request."""
+        if self._pods_json is None:
+            self._pods_json = json.dumps(self.pod_list()).encode()
+        return self._pods_json
+
+    def manifest_report(self) -> list[dict[str, Any]]:
+        """Each manifest file and what it yields: a pod, or the error that keeps it from running."""
+        report: list[dict[str, Any]] = [
+            {"file": pod.source, "pod": f"{pod.namespace}/{pod.name}", "uid": pod.uid}
+            for pod in self.desired.values()
+        ]
+        for path, error in self.file_errors.items():
+            fields = [{"field": e.path, "message": str(e)} for e in error.errors]
+            report.append({"file": path, "error": error.reason, "fields": fields})
+        return sorted(report, key=lambda r: r["file"])
+
+    def machine_info(self) -> dict[str, Any]:
+        if self._machine is None:
+            self._machine = machine_info()
+        return self._machine
+
+    def stats_summary(self, only_cpu_and_memory: bool = False) -> dict[str, Any]:
+        return cpu_and_memory_view(self._summary) if only_cpu_and_memory else self._summary
+
+    def _metrics_snapshot(self) -> dict[str, Any]:
+        running_pods = 0
+        by_state = {"running": 0, "exited": 0, "created": 0, "unknown": 0}
+        kinds = {"running": "running", "terminated": "exited", "waiting": "created"}
+        for status in self.statuses.values():
+            if status.get("podIP") and status.get("phase") in ("Running", "Pending"):
+                running_pods += 1
+            for c in status.get("containerStatuses", []) + status.get("initContainerStatuses", []):
+                by_state[kinds.get(next(iter(c["state"]), ""), "unknown")] += 1
+        return {
+            "running_pods": running_pods,
+            "containers_by_state": by_state,
+            "desired_pods": len(self.desired),
+            "manifest_errors": list(self.file_errors),
+            "runtime_up": self.runtime_ok,
+        }
+
+
+def _report_crash(task: asyncio.Task[None]) -> None:
+    """A background loop must never die quietly: say which one and why."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("Background task %s died: %r", task.get_name(), task.exception(), exc_info=task.exception())

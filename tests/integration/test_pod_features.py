@@ -229,4 +229,3 @@ podInfraContainerImage: registry.k8s.io/pause:3.10
     wait_for("the pod from the one file", lambda: running(agent, "only"), timeout=60)
     manifest.unlink()
     wait_for("the pod to go", lambda: not agent.containers("only", all=True), timeout=30)
-

@@ -68,6 +68,7 @@ class RuntimeContainer:
     image_id: str = ""
     ip: str = ""
     hash: str = ""
+    pid: int = 0
 
     @property
     def is_sandbox(self) -> bool:
@@ -132,6 +133,7 @@ def from_inspect(info: dict[str, Any]) -> RuntimeContainer | None:
         image_id=info.get("Image", ""),
         hash=L.annotation(labels, L.CONTAINER_HASH),
         ip=(info.get("NetworkSettings") or {}).get("IPAddress") or "",
+        pid=int(state.get("Pid") or 0),
     )
     _apply_state(record, state)
     return record
@@ -213,6 +215,27 @@ class DockerRuntime:
             return bool(await self.call("version", self.client.ping))
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError):
             return False
+
+    async def check_health(self, timeout: float) -> tuple[bool, str]:
+        """Ping the engine on a fresh short-timeout connection, so a hung engine is noticed in seconds.
+
+        Not on the shared pool: when the engine hangs, the pool's threads are the ones stuck.
+        """
+
+        def ping() -> None:
+            client = self.new_client(timeout=max(int(timeout), 1))
+            try:
+                client.ping()
+            finally:
+                client.close()
+
+        try:
+            await asyncio.wait_for(asyncio.to_thread(ping), timeout + 1)
+        except asyncio.TimeoutError:
+            return False, f"no answer from {self.endpoint} within {timeout:g}s"
+        except Exception as exc:
+            return False, str(exc) or type(exc).__name__
+        return True, ""
 
     async def list_pod_containers(self, uid: str | None = None) -> list[RuntimeContainer]:
         """All containers of this node (or of one pod), newest first, inspected.

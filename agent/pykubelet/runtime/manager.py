@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykubelet import volumes
 from pykubelet.events import WARNING, Recorder
@@ -24,6 +24,9 @@ from pykubelet.lifecycle.policy import should_restart
 from pykubelet.manifest import StaticPod
 from pykubelet.manifest.quantity import cpu_millis, memory_bytes
 from pykubelet.node import Node
+
+if TYPE_CHECKING:
+    from pykubelet.metrics import Metrics
 from pykubelet.qos import oom_score_adj, pod_qos
 from pykubelet.runtime import labels as L
 from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer, RuntimeError_
@@ -83,7 +86,15 @@ def latest_sandbox(containers: list[RuntimeContainer]) -> RuntimeContainer | Non
 
 
 class RuntimeManager:
-    def __init__(self, runtime: DockerRuntime, recorder: Recorder, node: Node, settings: Settings) -> None:
+    def __init__(
+        self,
+        runtime: DockerRuntime,
+        recorder: Recorder,
+        node: Node,
+        settings: Settings,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.metrics = metrics
         self.runtime = runtime
         self.recorder = recorder
         self.node = node
@@ -361,12 +372,16 @@ class RuntimeManager:
             await self.runtime.start(container_id)
         except RuntimeError_ as exc:
             state.reasons[name] = (exc.reason, exc.message)
+            if self.metrics is not None:
+                self.metrics.started_container_errors.labels(kind, exc.reason).inc()
             if exc.reason not in ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull"):
                 self.recorder.pod_event(
                     pod, "Failed", f"Error: {exc.message}", type=WARNING, container=name, init=init
                 )
             return self._retry_delay(pod, spec, exc.reason)
         state.reasons.pop(name, None)
+        if self.metrics is not None:
+            self.metrics.started_containers.labels(kind).inc()
         self.recorder.pod_event(pod, "Started", f"Started container {name}", container=name, init=init)
         await asyncio.to_thread(self._link_log, pod, name, restart_count, container_id)
         return None

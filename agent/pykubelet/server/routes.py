@@ -1,52 +1,150 @@
-"""Handlers of the read-only port. Every answer comes from state the agent already holds."""
+"""Handlers of the read-only port (``pkg/kubelet/server/server.go``, read-only mode).
+
+Every answer comes from state the agent already holds (the pod workers' statuses, the housekeeping's
+stats, the machine info read at start): a request never waits on Docker, so a hung engine cannot hang
+``/healthz`` or ``/pods``. Nothing here changes state: only GET and HEAD are allowed, and the debugging
+paths the real read-only port refuses are refused the same way.
+"""
 
 from __future__ import annotations
 
 import json
-import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
 
-KUBELET = web.AppKey("kubelet", object)
-SYNCLOOP_MAX_AGE = 300.0
+KUBELET: web.AppKey[Any] = web.AppKey("kubelet", object)
+DEBUG_PREFIXES = (
+    "/run/",
+    "/exec/",
+    "/attach/",
+    "/portForward/",
+    "/containerLogs/",
+    "/runningpods/",
+    "/logs/",
+    "/debug/pprof/",
+)
+DEBUG_EXACT = {p.rstrip("/") for p in DEBUG_PREFIXES}
+MAX_URL = 8192
 
 
-def _checks(kubelet: Kubelet) -> list[tuple[str, str | None]]:
-    """(name, failure reason or None) for each healthz check, as the kubelet names them."""
-    age = time.monotonic() - kubelet.last_housekeeping
-    syncloop = None if age < SYNCLOOP_MAX_AGE else f"sync Loop took longer than expected ({age:.0f}s)"
-    runtime = None if kubelet.pleg.healthy else kubelet.pleg.runtime_error
-    return [("ping", None), ("log", None), ("syncloop", syncloop), ("runtime", runtime)]
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(payload), status=status, content_type="application/json")
+
+
+def _text(text: str, status: int = 200) -> web.Response:
+    response = web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# -- healthz ------------------------------------------------------------------------------------------
 
 
 async def healthz(request: web.Request) -> web.Response:
     kubelet: Kubelet = request.app[KUBELET]
-    checks = _checks(kubelet)
+    checks = kubelet.health_checks()
     failed = [name for name, reason in checks if reason]
     if "verbose" not in request.query and not failed:
-        return web.Response(text="ok", content_type="text/plain", charset="utf-8")
+        return _text("ok")
     lines = [f"[-]{name} failed: {reason}" if reason else f"[+]{name} ok" for name, reason in checks]
     lines.append("healthz check failed" if failed else "healthz check passed")
-    return web.Response(
-        text="\n".join(lines) + "\n",
-        status=500 if failed else 200,
-        content_type="text/plain",
-        charset="utf-8",
-    )
+    return _text("\n".join(lines) + "\n", status=500 if failed else 200)
+
+
+async def healthz_check(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    name = request.match_info["check"]
+    for check, reason in kubelet.health_checks():
+        if check == name:
+            return _text(f"internal server error: {reason}\n", status=500) if reason else _text("ok")
+    return _text("404 page not found\n", status=404)
+
+
+# -- pods, events, manifests --------------------------------------------------------------------------
 
 
 async def pods(request: web.Request) -> web.Response:
     kubelet: Kubelet = request.app[KUBELET]
-    return web.Response(text=json.dumps(kubelet.pod_list()), content_type="application/json")
+    return web.Response(body=kubelet.pod_list_json(), content_type="application/json")
+
+
+async def events(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    return _json({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": kubelet.recorder.list()})
+
+
+async def manifests(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    return _json({"items": kubelet.manifest_report()})
+
+
+# -- machine and stats --------------------------------------------------------------------------------
+
+
+async def spec(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    return _json(kubelet.machine_info())
+
+
+async def spec_redirect(request: web.Request) -> web.Response:
+    raise web.HTTPMovedPermanently("/spec/")
+
+
+async def stats_summary(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    only = request.query.get("only_cpu_and_memory", "").lower() == "true"
+    return _json(kubelet.stats_summary(only_cpu_and_memory=only))
+
+
+async def metrics(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    response = web.Response(body=kubelet.metrics.render())
+    response.content_type = "text/plain"
+    response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
+    return response
+
+
+# -- refusals -----------------------------------------------------------------------------------------
+
+
+@web.middleware
+async def read_only(request: web.Request, handler: Any) -> web.StreamResponse:
+    """GET and HEAD only; the debugging handlers are disabled; unknown paths 404 in the kubelet's words."""
+    if len(request.raw_path) > MAX_URL:
+        return _text("414 request URI too long\n", status=414)
+    path = request.path
+    if path in DEBUG_EXACT or path.startswith(DEBUG_PREFIXES):
+        return _text("Debug endpoints are disabled.\n", status=405)
+    if request.method not in ("GET", "HEAD"):
+        response = _text(
+            f"405 method not allowed: {request.method} (the read-only port only answers GET)\n", status=405
+        )
+        response.headers["Allow"] = "GET, HEAD"
+        return response
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        return _text("404 page not found\n", status=404)
+    except web.HTTPMethodNotAllowed:
+        return _text("405 method not allowed\n", status=405)
 
 
 def build_app(kubelet: Kubelet) -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[read_only], client_max_size=64 * 1024)
     app[KUBELET] = kubelet
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/pods", pods)
+    add = app.router.add_get
+    add("/healthz", healthz)
+    add("/healthz/{check}", healthz_check)
+    add("/pods", pods)
+    add("/pods/", pods)
+    add("/events", events)
+    add("/manifests", manifests)
+    add("/spec/", spec)
+    add("/spec", spec_redirect)
+    add("/stats/summary", stats_summary)
+    add("/metrics", metrics)
     return app

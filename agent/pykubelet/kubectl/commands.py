@@ -1,0 +1,145 @@
+"""The ``get``, ``describe`` and ``logs`` subcommands of ``pykubelet``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import yaml
+
+from pykubelet.kubectl.client import DEFAULT_SERVER, AgentUnreachable, fetch, find_pod
+from pykubelet.kubectl.describe import describe_pod
+from pykubelet.kubectl.logs import LogsError, pick_container, stream_logs
+from pykubelet.kubectl.printers import POD_HEADERS, WIDE_HEADERS, pod_row, since, table
+
+SUBCOMMANDS = ("get", "describe", "logs")
+
+
+def is_subcommand(argv: list[str]) -> bool:
+    """``pykubelet [--server URL] get|describe|logs ...`` rather than the agent's own flags."""
+    rest = (
+        argv[2:]
+        if argv[:1] == ["--server"]
+        else argv[1:]
+        if argv[:1] and argv[0].startswith("--server=")
+        else argv
+    )
+    return bool(rest) and rest[0] in SUBCOMMANDS
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pykubelet", description="kubectl-style views of a running pykubelet.")
+    p.add_argument(
+        "--server", default=DEFAULT_SERVER, help=f"the agent's read-only port (default {DEFAULT_SERVER})"
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    get = sub.add_parser("get", help="list pods or events")
+    get.add_argument("resource", choices=["pods", "pod", "po", "events", "event", "ev"])
+    get.add_argument("name", nargs="?", help="one pod, by name")
+    get.add_argument("-o", "--output", choices=["wide", "json", "yaml"], help="output format")
+    get.add_argument("-n", "--namespace", help="only this namespace")
+    describe = sub.add_parser("describe", help="show a pod in detail, with its events")
+    describe.add_argument("resource", choices=["pod", "pods", "po"])
+    describe.add_argument("name")
+    describe.add_argument("-n", "--namespace")
+    logs = sub.add_parser("logs", help="print a container's logs (from the local Docker engine)")
+    logs.add_argument("pod")
+    logs.add_argument("-c", "--container")
+    logs.add_argument("-f", "--follow", action="store_true")
+    logs.add_argument("-p", "--previous", action="store_true", help="the previous, terminated instance")
+    logs.add_argument("--tail", type=int, help="only the last N lines")
+    logs.add_argument("-n", "--namespace")
+    logs.add_argument(
+        "--container-runtime-endpoint", help="the Docker engine (default: $DOCKER_HOST or the socket)"
+    )
+    return p
+
+
+def main(argv: list[str]) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "get":
+            return _get(args)
+        if args.command == "describe":
+            return _describe(args)
+        return _logs(args)
+    except (AgentUnreachable, LogsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+def _pods(args: argparse.Namespace) -> list[dict[str, Any]]:
+    items = fetch(args.server, "/pods")["items"]
+    return [p for p in items if not args.namespace or p["metadata"].get("namespace") == args.namespace]
+
+
+def _one_pod(args: argparse.Namespace, name: str) -> dict[str, Any]:
+    pod = find_pod(_pods(args), name, args.namespace)
+    if pod is None:
+        raise LogsError(f'pods "{name}" not found')
+    return pod
+
+
+def _get(args: argparse.Namespace) -> int:
+    now = datetime.now(timezone.utc)
+    if args.resource in ("events", "event", "ev"):
+        items = fetch(args.server, "/events")["items"]
+        if args.output in ("json", "yaml"):
+            return _dump({"kind": "EventList", "apiVersion": "v1", "items": items}, args.output)
+        rows = [
+            [
+                since(e.get("lastTimestamp"), now),
+                e["type"],
+                e["reason"],
+                f"pod/{e['involvedObject']['name']}"
+                if e["involvedObject"]["kind"] == "Pod"
+                else f"file/{e['involvedObject']['name']}",
+                e["message"],
+            ]
+            for e in items
+        ]
+        print(
+            table(["LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"], rows) if rows else "No events found."
+        )
+        return 0
+    pods = [_one_pod(args, args.name)] if args.name else _pods(args)
+    if args.output in ("json", "yaml"):
+        payload = pods[0] if args.name else {"kind": "List", "apiVersion": "v1", "items": pods}
+        return _dump(payload, args.output)
+    if not pods:
+        print(
+            "No resources found" + (f" in {args.namespace} namespace." if args.namespace else "."),
+            file=sys.stderr,
+        )
+        return 0
+    wide = args.output == "wide"
+    print(table(WIDE_HEADERS if wide else POD_HEADERS, [pod_row(p, now, wide) for p in pods]))
+    return 0
+
+
+def _describe(args: argparse.Namespace) -> int:
+    pod = _one_pod(args, args.name)
+    events = [
+        e
+        for e in fetch(args.server, "/events")["items"]
+        if e["involvedObject"].get("uid") == pod["metadata"]["uid"]
+    ]
+    print(describe_pod(pod, events))
+    return 0
+
+
+def _logs(args: argparse.Namespace) -> int:
+    pod = _one_pod(args, args.pod)
+    container_id = pick_container(pod, args.container, args.previous)
+    stream_logs(container_id, args.follow, args.tail, args.container_runtime_endpoint)
+    return 0
+
+
+def _dump(payload: Any, fmt: str) -> int:
+    print(
+        json.dumps(payload, indent=4) if fmt == "json" else yaml.safe_dump(payload, sort_keys=False), end="\n"
+    )
+    return 0
