@@ -23,6 +23,16 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _bool(text: str) -> bool:
+    """Go's ``strconv.ParseBool``, as the kubelet's boolean flags take it (``--enable-ui=false``)."""
+    value = text.strip().lower()
+    if value in ("1", "t", "true", "yes", "y", "on"):
+        return True
+    if value in ("0", "f", "false", "no", "n", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean {text!r}: use true or false")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="pykubelet",
@@ -60,6 +70,12 @@ def parser() -> argparse.ArgumentParser:
         "lower-cased)",
     )
     add(
+        "--node-ip",
+        metavar="IP",
+        help="the node's IP: status.hostIP, and the pod IP of hostNetwork pods (probes go there) "
+        "(default: the address of the interface with the default route)",
+    )
+    add(
         "--root-dir",
         metavar="DIR",
         help="where pod directories and emptyDir volumes live (default /var/lib/pykubelet)",
@@ -88,6 +104,15 @@ def parser() -> argparse.ArgumentParser:
         help="port of the unauthenticated read-only API: /healthz, /pods, ... (default 10255; 0 disables)",
     )
     add("--address", metavar="IP", help="address the read-only port listens on (default 0.0.0.0)")
+    add(
+        "--enable-ui",
+        type=_bool,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="serve the live lab dashboard under /ui/ on the read-only port (default true; "
+        "--enable-ui=false turns it off)",
+    )
     add("--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)")
     add(
         "-v",

@@ -18,6 +18,7 @@ from pykubelet import status as pod_status
 from pykubelet import volumes
 from pykubelet.config.file import FileSource, Snapshot
 from pykubelet.events import Recorder
+from pykubelet.lifecycle.prober import ProbeManager
 from pykubelet.machine import machine_info
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
 from pykubelet.metrics import Metrics
@@ -27,7 +28,7 @@ from pykubelet.pleg import PLEG
 from pykubelet.podworkers import PodWorkers
 from pykubelet.qos import pod_qos
 from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer
-from pykubelet.runtime.manager import RuntimeManager, Settings, SyncResult
+from pykubelet.runtime.manager import RuntimeManager, Settings, SyncResult, latest_sandbox
 from pykubelet.stats import ContainerRef, PodRef, StatsProvider
 from pykubelet.stats import only_cpu_and_memory as cpu_and_memory_view
 
@@ -43,7 +44,7 @@ SYNCLOOP_MAX_AGE = 60.0
 class Kubelet:
     def __init__(self, options: Options) -> None:
         self.options = options
-        self.node: Node = discover(options.node_name)
+        self.node: Node = discover(options.node_name, options.node_ip)
         self.runtime = DockerRuntime(options.runtime_endpoint, self.node.name)
         self.metrics = Metrics(self._metrics_snapshot)
         self.runtime.on_operation = self.metrics.runtime_operation
@@ -57,6 +58,7 @@ class Kubelet:
         )
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone)
         self.pleg = PLEG(self.runtime, self.workers.nudge, self._on_runtime_back)
+        self.prober = ProbeManager(self.runtime, self.recorder, self.workers.nudge, self._kill_for_probe)
         self.source = FileSource(
             options.pod_manifest_path, self.node.name, options.file_check_frequency, self._on_snapshot
         )
@@ -193,6 +195,13 @@ class Kubelet:
     async def _update_status(self, pod: StaticPod) -> None:
         containers = await self.runtime.list_pod_containers(pod.uid)
         previous = self.statuses.get(pod.uid)
+        sandbox = latest_sandbox(containers)
+        pod_ip = (
+            self.node.host_ip
+            if pod.spec.get("hostNetwork")
+            else (sandbox.ip if sandbox and sandbox.running else "")
+        )
+        self.prober.sync(pod, pod_ip, containers)  # before the status: new containers start unready
         status = pod_status.generate(
             pod,
             containers,
@@ -201,6 +210,7 @@ class Kubelet:
             host_ip=self.node.host_ip,
             termination=self.manager.termination_message,
             images=self.runtime.image_info,
+            probes=self.prober.flags,
         )
         for c in containers:
             if c.image_id and self.runtime.image_info(c.image_id) is None:
@@ -217,8 +227,16 @@ class Kubelet:
         self.statuses[pod.uid] = status
 
     async def _kill_pod(self, uid: str, pod: StaticPod | None) -> None:
+        self.prober.stop_pod(uid)
         await self.manager.kill_pod(uid, pod)
         log.info("Pod removed: containers and volumes deleted", extra={"pod": str(pod) if pod else uid})
+
+    async def _kill_for_probe(
+        self, pod: StaticPod, container: RuntimeContainer, kind: str, grace: int | None
+    ) -> None:
+        """A failed liveness or startup probe: stop the container; its restart policy decides what next."""
+        pod_ip = (self.statuses.get(pod.uid) or {}).get("podIP", "")
+        await self.manager.stop_container(pod, container, grace, pod_ip=pod_ip, announce=False)
 
     def _pod_gone(self, uid: str) -> None:
         self.statuses.pop(uid, None)

@@ -56,10 +56,10 @@ def has_capability(bit: int) -> bool:
     return True
 
 
-def discover(name: str) -> Node:
+def discover(name: str, node_ip: str = "") -> Node:
     return Node(
         name=name,
-        host_ip=default_route_ip(),
+        host_ip=node_ip or default_route_ip(),
         memory_capacity=psutil.virtual_memory().total,
         cpu_count=psutil.cpu_count() or 1,
         can_lower_oom_score=has_capability(CAP_SYS_RESOURCE),

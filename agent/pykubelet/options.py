@@ -27,12 +27,14 @@ class Options:
     file_check_frequency: float = 20.0
     sync_frequency: float = 60.0
     hostname_override: str = ""
+    node_ip: str = ""
     root_dir: str = "/var/lib/pykubelet"
     pod_logs_dir: str = "/var/log/pods"
     pod_infra_container_image: str = DEFAULT_INFRA_IMAGE
     container_runtime_endpoint: str = ""
     read_only_port: int = 10255
     address: str = "0.0.0.0"
+    enable_ui: bool = True
     verbosity: int = 0
 
     @property
@@ -56,6 +58,7 @@ _CONFIG_FIELDS: dict[str, tuple[str, Any]] = {
     "podInfraContainerImage": ("pod_infra_container_image", str),
     "containerRuntimeEndpoint": ("container_runtime_endpoint", str),
     "hostnameOverride": ("hostname_override", str),
+    "nodeIP": ("node_ip", str),
     "rootDirectory": ("root_dir", str),
     "podLogsDir": ("pod_logs_dir", str),
 }

@@ -20,6 +20,7 @@ from pykubelet.runtime.manager import PodRuntimeState, group_by_name, latest_san
 
 TerminationReader = Callable[[str, str, int], str]
 ImageLookup = Callable[[str], "dict[str, Any] | None"]
+ProbeFlags = Callable[[RuntimeContainer], "tuple[bool, bool]"]  # (started, ready) of a running container
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -77,6 +78,7 @@ def container_statuses(
     has_init: bool,
     termination: TerminationReader,
     images: ImageLookup,
+    probes: ProbeFlags | None = None,
 ) -> list[dict[str, Any]]:
     """``convertToAPIContainerStatuses`` for one list of containers (init or regular)."""
     policy = pod.spec.get("restartPolicy", "Always")
@@ -116,6 +118,8 @@ def container_statuses(
         if is_init:
             terminated = status["state"].get("terminated")
             status["ready"] = bool(terminated and terminated["exitCode"] == 0)
+        elif running and probes is not None:
+            status["started"], status["ready"] = probes(history[0])
         else:
             status["started"] = running
             status["ready"] = running
@@ -237,12 +241,13 @@ def generate(
     host_ip: str,
     termination: TerminationReader,
     images: ImageLookup,
+    probes: ProbeFlags | None = None,
 ) -> dict[str, Any]:
     """The pod's v1 PodStatus from its runtime containers; ``previous`` keeps times stable."""
     spec = pod.spec
     instances = group_by_name(containers)
     init_specs = spec.get("initContainers") or []
-    kwargs = {"termination": termination, "images": images, "has_init": bool(init_specs)}
+    kwargs = {"termination": termination, "images": images, "has_init": bool(init_specs), "probes": probes}
     init = container_statuses(pod, init_specs, instances, state, is_init=True, **kwargs)
     regular = container_statuses(pod, spec["containers"], instances, state, is_init=False, **kwargs)
     if state.sandbox_error and not any(instances.values()):

@@ -173,6 +173,8 @@ class DockerRuntime:
         self._client: docker.APIClient | None = None
         self._inspect_cache: dict[str, tuple[str, RuntimeContainer]] = {}
         self._image_cache: dict[str, dict[str, Any]] = {}
+        self._exec_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="exec")
+        self._exec_clients: dict[int, docker.APIClient] = {}
         self.on_operation: Callable[[str, float, bool], None] | None = None
 
     @property
@@ -392,15 +394,40 @@ class DockerRuntime:
                 await self.remove(summary["Id"])
 
     async def exec(self, container_id: str, command: list[str], timeout: float) -> tuple[int, str]:
-        """Run a command in a running container (preStop, exec probes); (exit code, output)."""
+        """Run a command in a running container (hooks, exec probes): (exit code, output).
+
+        On its own small pool and a connection whose read timeout is the command's, so a command that
+        hangs frees its thread when the timeout passes and never starves the pods' own Docker calls.
+        Raises TimeoutError when the command outlives ``timeout``.
+        """
+        client = self._exec_client(timeout)
 
         def run() -> tuple[int, str]:
-            exec_id = self.client.exec_create(container_id, command)["Id"]
-            output = self.client.exec_start(exec_id)
-            code = self.client.exec_inspect(exec_id).get("ExitCode")
+            exec_id = client.exec_create(container_id, command)["Id"]
+            try:
+                output = client.exec_start(exec_id)
+            except requests.exceptions.ReadTimeout:
+                raise TimeoutError(f"command timed out after {timeout:g}s") from None
+            code = client.exec_inspect(exec_id).get("ExitCode")
             return (code if code is not None else -1), output.decode(errors="replace")
 
-        return await asyncio.wait_for(self.call("exec_sync", run), timeout)
+        loop = asyncio.get_running_loop()
+        started = time.monotonic()
+        try:
+            result = await asyncio.wait_for(loop.run_in_executor(self._exec_pool, run), timeout + 2)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"command timed out after {timeout:g}s") from None
+        finally:
+            if self.on_operation is not None:
+                self.on_operation("exec_sync", time.monotonic() - started, True)
+        return result
+
+    def _exec_client(self, timeout: float) -> docker.APIClient:
+        seconds = max(int(timeout + 0.999), 1)
+        client = self._exec_clients.get(seconds)
+        if client is None:
+            client = self._exec_clients[seconds] = self.new_client(timeout=seconds)
+        return client
 
     def events(self, client: docker.APIClient) -> Iterator[dict[str, Any]]:
         """The engine's container events for this node (blocking; the PLEG runs it on a thread)."""

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from pykubelet import volumes
 from pykubelet.events import WARNING, Recorder
 from pykubelet.expansion import expand
+from pykubelet.lifecycle import actions
 from pykubelet.lifecycle.backoff import Backoff, format_duration
 from pykubelet.lifecycle.policy import should_restart
 from pykubelet.manifest import StaticPod
@@ -297,7 +298,7 @@ class RuntimeManager:
                         f"Container {spec['name']} definition changed, will be restarted",
                         container=spec["name"],
                     )
-                    await self._stop_container(pod, latest)
+                    await self.stop_container(pod, latest, pod_ip=self._pod_ip(pod, sandbox))
                     waits.append(0.0)
                 continue
             if latest.state == "created":
@@ -379,12 +380,50 @@ class RuntimeManager:
                     pod, "Failed", f"Error: {exc.message}", type=WARNING, container=name, init=init
                 )
             return self._retry_delay(pod, spec, exc.reason)
+        post_start = (spec.get("lifecycle") or {}).get("postStart")
+        if post_start:
+            failure = await self._post_start(pod, spec, container_id, sandbox, post_start)
+            if failure is not None:
+                state.reasons[name] = ("PostStartHookError", failure)
+                return max(self.backoff.remaining(key), 1.0)
         state.reasons.pop(name, None)
         if self.metrics is not None:
             self.metrics.started_containers.labels(kind).inc()
         self.recorder.pod_event(pod, "Started", f"Started container {name}", container=name, init=init)
         await asyncio.to_thread(self._link_log, pod, name, restart_count, container_id)
         return None
+
+    async def _post_start(
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        container_id: str,
+        sandbox: RuntimeContainer,
+        handler: dict[str, Any],
+    ) -> str | None:
+        """Run postStart right after the start; if it fails, kill the container (as the kubelet does)."""
+        started = await self.runtime.inspect(container_id)
+        if started is None:
+            return None
+        pod_ip = self._pod_ip(pod, sandbox)
+        outcome = await self._run_hook(
+            pod, started, handler, "PostStart", pod.grace_period or MINIMUM_GRACE, pod_ip
+        )
+        if outcome.ok:
+            return None
+        self.recorder.pod_event(
+            pod,
+            "Killing",
+            f"FailedPostStartHook: Container {spec['name']} will be killed",
+            container=spec["name"],
+        )
+        await self.stop_container(pod, started, pod_ip=pod_ip, announce=False)
+        return f"PostStartHook failed: {outcome.message[:300]}"
+
+    def _pod_ip(self, pod: StaticPod | None, sandbox: RuntimeContainer | None) -> str:
+        if pod is not None and pod.spec.get("hostNetwork"):
+            return self.node.host_ip
+        return sandbox.ip if sandbox is not None else ""
 
     def _retry_delay(self, pod: StaticPod, spec: dict[str, Any], reason: str) -> float:
         if reason == "ErrImagePull":
@@ -632,10 +671,18 @@ class RuntimeManager:
         self, pod: StaticPod | None, containers: list[RuntimeContainer], grace: int | None = None
     ) -> None:
         running = [c for c in containers if not c.is_sandbox and c.running]
-        await asyncio.gather(*(self._stop_container(pod, c, grace) for c in running))
+        sandbox = latest_sandbox(containers)
+        pod_ip = self._pod_ip(pod, sandbox)
+        await asyncio.gather(*(self.stop_container(pod, c, grace, pod_ip=pod_ip) for c in running))
 
-    async def _stop_container(
-        self, pod: StaticPod | None, container: RuntimeContainer, grace: int | None = None
+    async def stop_container(
+        self,
+        pod: StaticPod | None,
+        container: RuntimeContainer,
+        grace: int | None = None,
+        *,
+        pod_ip: str = "",
+        announce: bool = True,
     ) -> None:
         """``killContainer``: the preStop hook first (it uses up part of the grace), then docker stop."""
         if grace is None:
@@ -644,7 +691,7 @@ class RuntimeManager:
             except ValueError:
                 grace = 30
         grace = max(grace, MINIMUM_GRACE)
-        if pod is not None:
+        if pod is not None and announce:
             self.recorder.pod_event(
                 pod,
                 "Killing",
@@ -655,29 +702,42 @@ class RuntimeManager:
         started = time.monotonic()
         handler = L.annotation(container.labels, L.PRESTOP_HANDLER)
         if handler:
-            await self._run_pre_stop(pod, container, json.loads(handler), grace)
+            await self._run_hook(pod, container, json.loads(handler), "PreStop", grace, pod_ip)
         remaining = max(int(grace - (time.monotonic() - started)), MINIMUM_GRACE)
         await self.runtime.stop(container.id, remaining)
 
-    async def _run_pre_stop(
-        self, pod: StaticPod | None, container: RuntimeContainer, handler: dict[str, Any], grace: int
-    ) -> None:
-        command = (handler.get("exec") or {}).get("command")
-        if not command:
-            log.warning("preStop handler not supported yet (only exec)", extra={"container": container.name})
-            return
-        try:
-            code, output = await self.runtime.exec(container.id, [str(c) for c in command], timeout=grace)
-        except (asyncio.TimeoutError, Exception) as exc:  # a hook never blocks the kill
-            code, output = -1, str(exc) or "timed out"
-        if code != 0 and pod is not None:
+    async def _run_hook(
+        self,
+        pod: StaticPod | None,
+        container: RuntimeContainer,
+        handler: dict[str, Any],
+        hook: str,
+        timeout: float,
+        pod_ip: str,
+    ) -> actions.Outcome:
+        """Run a postStart or preStop handler; a failure is an event, and never blocks the kill."""
+        spec = (
+            next((c for c in (pod.spec.get("containers") or []) if c["name"] == container.name), {})
+            if pod
+            else {}
+        )
+        outcome = await actions.run(
+            handler,
+            runtime=self.runtime,
+            container_id=container.id,
+            container=spec,
+            pod_ip=pod_ip or container.ip,
+            timeout=timeout,
+        )
+        if not outcome.ok and pod is not None:
             self.recorder.pod_event(
                 pod,
-                "FailedPreStopHook",
-                f"PreStopHook failed: exec {command} exited {code}: {output.strip()[:200]}",
+                f"Failed{hook}Hook",
+                f"{hook}Hook failed: {outcome.message[:300]}",
                 type=WARNING,
                 container=container.name,
             )
+        return outcome
 
 
 def field_ref_value(pod: StaticPod, path: str, pod_ip: str, host_ip: str) -> str:

@@ -102,7 +102,16 @@ async def stats_summary(request: web.Request) -> web.Response:
 
 async def metrics(request: web.Request) -> web.Response:
     kubelet: Kubelet = request.app[KUBELET]
-    response = web.Response(body=kubelet.metrics.render())
+    return _prometheus(kubelet.metrics.render())
+
+
+async def metrics_probes(request: web.Request) -> web.Response:
+    kubelet: Kubelet = request.app[KUBELET]
+    return _prometheus(kubelet.prober.render())
+
+
+def _prometheus(body: bytes) -> web.Response:
+    response = web.Response(body=body)
     response.content_type = "text/plain"
     response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
     return response
@@ -147,4 +156,9 @@ def build_app(kubelet: Kubelet) -> web.Application:
     add("/spec", spec_redirect)
     add("/stats/summary", stats_summary)
     add("/metrics", metrics)
+    add("/metrics/probes", metrics_probes)
+    if kubelet.options.enable_ui:
+        from pykubelet.server.ui import add_ui_routes
+
+        add_ui_routes(app, kubelet)
     return app
