@@ -51,6 +51,30 @@ def parser() -> argparse.ArgumentParser:
         "is read, whatever its extension (config: staticPodPath)",
     )
     add(
+        "--manifest-url",
+        metavar="URL",
+        help="also poll this URL for pods: one Pod or a PodList, YAML or JSON (config: staticPodURL); "
+        "when it fails, the last good set keeps running",
+    )
+    add(
+        "--manifest-url-header",
+        action="append",
+        metavar="NAME:VALUE",
+        help="an HTTP header for --manifest-url requests; repeat for more (config: staticPodURLHeader)",
+    )
+    add(
+        "--http-check-frequency",
+        type=_duration,
+        metavar="DURATION",
+        help="how often to poll --manifest-url (default 20s; config: httpCheckFrequency)",
+    )
+    add(
+        "--node-labels",
+        metavar="K=V,...",
+        help="labels of this node, for pods' nodeSelector (kubernetes.io/hostname, kubernetes.io/os and "
+        "kubernetes.io/arch are always set)",
+    )
+    add(
         "--file-check-frequency",
         type=_duration,
         metavar="DURATION",

@@ -16,14 +16,16 @@ from typing import Any
 
 from pykubelet import status as pod_status
 from pykubelet import volumes
+from pykubelet.admission import Rejection, admit, default_node_labels
 from pykubelet.config.file import FileSource, Snapshot
-from pykubelet.events import Recorder
+from pykubelet.config.url import URLSource
+from pykubelet.events import WARNING, Recorder
 from pykubelet.lifecycle.prober import ProbeManager
 from pykubelet.machine import machine_info
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
 from pykubelet.metrics import Metrics
 from pykubelet.node import Node, discover
-from pykubelet.options import Options
+from pykubelet.options import Options, node_labels, parse_headers
 from pykubelet.pleg import PLEG
 from pykubelet.podworkers import PodWorkers
 from pykubelet.qos import pod_qos
@@ -59,9 +61,25 @@ class Kubelet:
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone)
         self.pleg = PLEG(self.runtime, self.workers.nudge, self._on_runtime_back)
         self.prober = ProbeManager(self.runtime, self.recorder, self.workers.nudge, self._kill_for_probe)
-        self.source = FileSource(
-            options.pod_manifest_path, self.node.name, options.file_check_frequency, self._on_snapshot
-        )
+        self.sources: dict[str, FileSource | URLSource] = {}
+        if options.pod_manifest_path:
+            self.sources["file"] = FileSource(
+                options.pod_manifest_path,
+                self.node.name,
+                options.file_check_frequency,
+                lambda snapshot: self._on_snapshot("file", snapshot),
+            )
+        if options.manifest_url:
+            self.sources["http"] = URLSource(
+                options.manifest_url,
+                parse_headers(options.manifest_url_header),
+                self.node.name,
+                options.http_check_frequency,
+                lambda snapshot: self._on_snapshot("http", snapshot),
+            )
+        self._snapshots: dict[str, Snapshot] = {}
+        self.rejected: dict[str, Rejection] = {}
+        self.node_labels = {**default_node_labels(self.node.name), **node_labels(options.node_labels)}
         self.desired: dict[str, StaticPod] = {}
         self.file_errors: dict[str, ManifestError] = {}
         self.statuses: dict[str, dict[str, Any]] = {}
@@ -103,7 +121,8 @@ class Kubelet:
 
             self._server = await start_server(self, self.options.address, self.options.read_only_port)
         await self.pleg.start()
-        await self.source.start()
+        for source in self.sources.values():
+            await source.start()
         background = [
             asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
             asyncio.create_task(self._runtime_health_loop(), name="runtime-health"),
@@ -117,7 +136,8 @@ class Kubelet:
             log.info("Shutting down; pods keep running and are adopted at the next start")
             for task in background:
                 task.cancel()
-            await self.source.stop()
+            for source in self.sources.values():
+                await source.stop()
             await self.pleg.stop()
             await self.workers.stop()
             if self._server is not None:
@@ -126,7 +146,10 @@ class Kubelet:
 
     # -- desired state from the source ---------------------------------------------------------------
 
-    def _on_snapshot(self, snapshot: Snapshot) -> None:
+    def _on_snapshot(self, source: str, update: Snapshot) -> None:
+        """A source's full set changed: merge every source's set, then diff against what runs."""
+        self._snapshots[source] = update
+        snapshot = {key: result for each in self._snapshots.values() for key, result in each.items()}
         errors = {path: r.error for path, r in snapshot.items() if r.error is not None}
         candidates = sorted(
             (r.pod for r in snapshot.values() if r.pod is not None),
@@ -165,6 +188,7 @@ class Kubelet:
     def _apply_desired(self, wanted: dict[str, StaticPod]) -> None:
         previous = self.desired
         self.desired = wanted
+        self._admit(previous, wanted)
         for uid in previous.keys() - wanted.keys():
             pod = previous[uid]
             log.info("Pod removed from its source: stopping it", extra={"pod": str(pod), "file": pod.source})
@@ -172,12 +196,32 @@ class Kubelet:
         removed_names = {previous[uid].full_name for uid in previous.keys() - wanted.keys()}
         for uid in wanted.keys() - previous.keys():
             pod = wanted[uid]
+            if uid in self.rejected:
+                continue
             log.info("Pod added", extra={"pod": str(pod), "file": pod.source, "uid": uid})
             self._added_at.setdefault(uid, time.monotonic())
             if pod.full_name in removed_names:
                 self.metrics.restarted_pods.labels("true").inc()
             self.workers.update(pod)
         self._pods_json = None
+
+    def _admit(self, previous: dict[str, StaticPod], wanted: dict[str, StaticPod]) -> None:
+        """Check each new pod against the node (ports, nodeSelector, capacity); reject what does not fit."""
+        for uid in set(self.rejected) - wanted.keys():
+            del self.rejected[uid]
+        admitted = [pod for uid, pod in wanted.items() if uid in previous and uid not in self.rejected]
+        capacity = (self.node.cpu_count * 1000, self.node.memory_capacity)
+        for uid, pod in sorted(wanted.items(), key=lambda kv: kv[1].source):
+            if uid in previous or uid in self.rejected:
+                continue
+            rejection = admit(pod, admitted, self.node_labels, capacity)
+            if rejection is None:
+                admitted.append(pod)
+                continue
+            self.rejected[uid] = rejection
+            self.recorder.pod_event(
+                pod, rejection.reason, f"Pod was rejected: {rejection.message}", type=WARNING
+            )
 
     # -- runtime -------------------------------------------------------------------------------------
 
@@ -269,7 +313,7 @@ class Kubelet:
         Only after the source has delivered a complete listing, so a restart never mistakes
         "not read yet" for "deleted".
         """
-        if not self.source.seen:
+        if not all(source.seen for source in self.sources.values()):
             return
         summaries = await self.runtime.list_summaries()
         running: dict[str, str] = {}
@@ -356,9 +400,27 @@ class Kubelet:
     def pod_list(self) -> dict[str, Any]:
         items = []
         for uid, pod in sorted(self.desired.items(), key=lambda kv: (kv[1].namespace, kv[1].name)):
-            status = self.statuses.get(uid) or {"phase": "Pending", "qosClass": pod_qos(pod.spec)}
+            status = (
+                self.statuses.get(uid)
+                or self._rejected_status(uid)
+                or {"phase": "Pending", "qosClass": pod_qos(pod.spec)}
+            )
             items.append({"metadata": pod.metadata, "spec": pod.spec, "status": status})
         return {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
+
+    def _rejected_status(self, uid: str) -> dict[str, Any] | None:
+        rejection = self.rejected.get(uid)
+        if rejection is None:
+            return None
+        pod = self.desired[uid]
+        return {
+            "phase": "Failed",
+            "reason": rejection.reason,
+            "message": f"Pod was rejected: {rejection.message}",
+            "hostIP": self.node.host_ip,
+            "qosClass": pod_qos(pod.spec),
+            "startTime": pod_status.now(),
+        }
 
     def pod_list_json(self) -> bytes:
         """``/pods``, encoded once per change rather than once per request."""

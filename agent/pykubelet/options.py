@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import socket
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import yaml
@@ -24,6 +24,10 @@ class OptionsError(Exception):
 @dataclass
 class Options:
     pod_manifest_path: str = ""
+    manifest_url: str = ""
+    manifest_url_header: list[str] = field(default_factory=list)
+    http_check_frequency: float = 20.0
+    node_labels: str = ""
     file_check_frequency: float = 20.0
     sync_frequency: float = 60.0
     hostname_override: str = ""
@@ -51,6 +55,9 @@ class Options:
 # KubeletConfiguration field -> (Options attribute, converter)
 _CONFIG_FIELDS: dict[str, tuple[str, Any]] = {
     "staticPodPath": ("pod_manifest_path", str),
+    "staticPodURL": ("manifest_url", str),
+    "staticPodURLHeader": ("manifest_url_header", "headers"),
+    "httpCheckFrequency": ("http_check_frequency", "duration"),
     "fileCheckFrequency": ("file_check_frequency", "duration"),
     "syncFrequency": ("sync_frequency", "duration"),
     "readOnlyPort": ("read_only_port", int),
@@ -115,10 +122,48 @@ def load_config_file(path: str) -> dict[str, Any]:
             raise OptionsError(f'--config {path}: unknown field "{key}" (pykubelet reads: {known})')
         attribute, convert = _CONFIG_FIELDS[key]
         try:
-            values[attribute] = parse_duration(raw) if convert == "duration" else convert(raw)
+            if convert == "duration":
+                values[attribute] = parse_duration(raw)
+            elif convert == "headers":
+                values[attribute] = _config_headers(raw)
+            else:
+                values[attribute] = convert(raw)
         except (TypeError, ValueError) as exc:
             raise OptionsError(f"--config {path}: {key}: Invalid value: {raw!r}: {exc}") from exc
     return values
+
+
+def _config_headers(raw: Any) -> list[str]:
+    """``staticPodURLHeader`` is ``map[string][]string``; keep it as the flag's ``Name:value`` form."""
+    if not isinstance(raw, dict):
+        raise ValueError("must be a mapping of header name to a list of values")
+    return [
+        f"{name}:{value}"
+        for name, values in raw.items()
+        for value in (values if isinstance(values, list) else [values])
+    ]
+
+
+def parse_headers(items: list[str]) -> dict[str, str]:
+    """``--manifest-url-header 'Name:value'`` (repeated) -> a header dict; a bad one is an OptionsError."""
+    headers: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition(":")
+        if not sep or not name.strip():
+            raise OptionsError(f"--manifest-url-header {item!r}: expected 'Name:value'")
+        headers[name.strip()] = value.strip()
+    return headers
+
+
+def node_labels(text: str) -> dict[str, str]:
+    """``--node-labels key=value,key2=value2``."""
+    labels: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in text.split(","))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise OptionsError(f"--node-labels {text!r}: expected key=value[,key=value...], got {pair!r}")
+        labels[key] = value
+    return labels
 
 
 def build(flags: dict[str, Any], config_path: str | None) -> Options:
@@ -132,8 +177,15 @@ def build(flags: dict[str, Any], config_path: str | None) -> Options:
 
 
 def validate(options: Options) -> None:
-    if not options.pod_manifest_path:
-        raise OptionsError("no manifest path: give --pod-manifest-path DIR (or staticPodPath in --config)")
+    if not options.pod_manifest_path and not options.manifest_url:
+        raise OptionsError(
+            "no pod source: give --pod-manifest-path DIR and/or --manifest-url URL "
+            "(or staticPodPath / staticPodURL in --config)"
+        )
+    if options.manifest_url and not re.match(r"https?://", options.manifest_url):
+        raise OptionsError(f"--manifest-url {options.manifest_url!r}: must be an http:// or https:// URL")
+    parse_headers(options.manifest_url_header)
+    node_labels(options.node_labels)
     if not 0 <= options.read_only_port <= 65535:
         raise OptionsError(f"--read-only-port {options.read_only_port}: must be 0 (off) or a port 1-65535")
     if options.file_check_frequency <= 0:
