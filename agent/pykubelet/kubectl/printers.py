@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
-
-def parse_time(value: str | None) -> datetime | None:
-    """RFC 3339 with or without fractions (nanoseconds, as config.seen has) or an offset."""
-    if not value:
-        return None
-    text = re.sub(r"\.(\d+)", lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.replace("Z", "+00:00"))
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+from pykubelet.runtime.docker import parse_time
 
 
 def human_duration(seconds: float) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -88,15 +89,15 @@ class RuntimeContainer:
 
 
 def parse_time(value: str | None) -> datetime | None:
-    """Docker's RFC 3339 times with nanoseconds -> aware datetime; the zero time -> None."""
+    """RFC 3339 as Docker and the kubelet write it (nanoseconds, ``Z`` or an offset) -> an aware datetime.
+
+    Python reads at most microseconds, so the fraction is cut to six digits; Go's zero time is None.
+    """
     if not value or value.startswith("0001-01-01"):
         return None
-    value = value.rstrip("Z")
-    if "." in value:
-        head, frac = value.split(".", 1)
-        frac = "".join(ch for ch in frac if ch.isdigit())[:6]
-        value = f"{head}.{frac}"
-    return datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+    text = re.sub(r"\.(\d+)", lambda m: "." + m.group(1)[:6].ljust(6, "0"), value.replace("Z", "+00:00"))
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def from_inspect(info: dict[str, Any]) -> RuntimeContainer | None:
@@ -320,8 +321,8 @@ class DockerRuntime:
     async def create(
         self, name: str, image: str, labels: dict[str, str], host_config: dict[str, Any], **config: Any
     ) -> str:
-        try:
-            created = await self.call(
+        async def create() -> dict[str, Any]:
+            return await self.call(
                 "create_container",
                 self.client.create_container,
                 image,
@@ -330,21 +331,15 @@ class DockerRuntime:
                 host_config=host_config,
                 **config,
             )
+
+        try:
+            created = await create()
         except docker.errors.APIError as exc:
-            if exc.status_code == 409:
-                # A name left behind by an agent killed between create and record: it is ours, by name.
-                await self.remove_by_name(name)
-                created = await self.call(
-                    "create_container",
-                    self.client.create_container,
-                    image,
-                    name=name,
-                    labels=labels,
-                    host_config=host_config,
-                    **config,
-                )
-            else:
+            if exc.status_code != 409:
                 raise RuntimeError_("CreateContainerError", _explain(exc)) from exc
+            # A name left behind by an agent killed between create and record: it is ours, by name.
+            await self.remove_by_name(name)
+            created = await create()
         return created["Id"]
 
     def host_config(self, **kwargs: Any) -> dict[str, Any]:
