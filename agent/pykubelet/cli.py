@@ -137,6 +137,15 @@ def parser() -> argparse.ArgumentParser:
         help="serve the live lab dashboard under /ui/ on the read-only port (default true; "
         "--enable-ui=false turns it off)",
     )
+    add(
+        "--strict-manifests",
+        type=_bool,
+        nargs="?",
+        const=True,
+        metavar="BOOL",
+        help="refuse a manifest with an unknown field (a typo such as imagePullPolice), like kubectl's "
+        "strict field validation; without it the pod runs and the field is logged as a warning",
+    )
     add("--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)")
     add(
         "-v",

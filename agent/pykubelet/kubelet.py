@@ -68,6 +68,7 @@ class Kubelet:
                 self.node.name,
                 options.file_check_frequency,
                 lambda snapshot: self._on_snapshot("file", snapshot),
+                strict=options.strict_manifests,
             )
         if options.manifest_url:
             self.sources["http"] = URLSource(
@@ -76,6 +77,7 @@ class Kubelet:
                 self.node.name,
                 options.http_check_frequency,
                 lambda snapshot: self._on_snapshot("http", snapshot),
+                strict=options.strict_manifests,
             )
         self._snapshots: dict[str, Snapshot] = {}
         self.rejected: dict[str, Rejection] = {}
@@ -429,14 +431,24 @@ class Kubelet:
         return self._pods_json
 
     def manifest_report(self) -> list[dict[str, Any]]:
-        """Each manifest file and what it yields: a pod, or the error that keeps it from running."""
+        """Each manifest file and what it yields: a pod, or the error that keeps it from running.
+
+        ``warnings`` are the manifest's fields that pykubelet ignores or does not support yet, and its
+        unknown fields (see ``manifest/fields.py``).
+        """
         report: list[dict[str, Any]] = [
-            {"file": pod.source, "pod": f"{pod.namespace}/{pod.name}", "uid": pod.uid}
+            {
+                "file": pod.source,
+                "pod": f"{pod.namespace}/{pod.name}",
+                "uid": pod.uid,
+                "warnings": [{"field": w.path, "message": str(w)} for w in pod.warnings],
+            }
             for pod in self.desired.values()
         ]
         for path, error in self.file_errors.items():
             fields = [{"field": e.path, "message": str(e)} for e in error.errors]
-            report.append({"file": path, "error": error.reason, "fields": fields})
+            warnings = [{"field": w.path, "message": str(w)} for w in error.warnings]
+            report.append({"file": path, "error": error.reason, "fields": fields, "warnings": warnings})
         return sorted(report, key=lambda r: r["file"])
 
     def machine_info(self) -> dict[str, Any]:

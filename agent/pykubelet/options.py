@@ -39,6 +39,7 @@ class Options:
     read_only_port: int = 10255
     address: str = "0.0.0.0"
     enable_ui: bool = True
+    strict_manifests: bool = False
     verbosity: int = 0
 
     @property

@@ -294,6 +294,7 @@ spec:
         runAsUser: 65534
         runAsGroup: 65534
         readOnlyRootFilesystem: true
+        allowPrivilegeEscalation: false
         capabilities: {drop: [NET_RAW], add: [SYS_TIME]}
 """,
     )
@@ -303,6 +304,7 @@ spec:
     assert (host["CpuQuota"], host["CpuPeriod"]) == (50000, 100000)
     assert host["Memory"] == host["MemorySwap"] == 64 * 1024 * 1024
     assert host["ReadonlyRootfs"] is True
+    assert host["SecurityOpt"] == ["no-new-privileges"]
     assert "NET_RAW" in host["CapDrop"] and "SYS_TIME" in host["CapAdd"]
     config = agent.inspect("limits", "app")["Config"]
     assert config["User"] == "65534:65534"

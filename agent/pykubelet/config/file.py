@@ -25,7 +25,8 @@ from datetime import datetime, timezone
 
 import watchfiles
 
-from pykubelet.manifest import ManifestError, StaticPod, load_pod
+from pykubelet.manifest import FieldError, ManifestError, StaticPod, load_pod
+from pykubelet.manifest.errors import IGNORED_FIELD
 
 log = logging.getLogger("pykubelet.config.file")
 
@@ -54,9 +55,16 @@ def seen_now() -> str:
 
 class FileSource:
     def __init__(
-        self, path: str, node_name: str, check_frequency: float, on_update: Callable[[Snapshot], None]
+        self,
+        path: str,
+        node_name: str,
+        check_frequency: float,
+        on_update: Callable[[Snapshot], None],
+        *,
+        strict: bool = False,
     ) -> None:
         self.path = os.path.abspath(path)
+        self.strict = strict  # --strict-manifests: an unknown field refuses the pod
         self.node_name = node_name
         self.check_frequency = check_frequency
         self.on_update = on_update
@@ -200,7 +208,7 @@ class FileSource:
         except OSError as exc:
             return self._fail(path, f"cannot read the file: {exc.strerror}", periodic, key)
         try:
-            pod = load_pod(data, path, self.node_name)
+            pod = load_pod(data, path, self.node_name, strict=self.strict)
         except ManifestError as exc:
             return self._fail(path, exc, periodic, key)
         if cached is not None and cached[1].pod is not None and cached[1].pod.uid == pod.uid:
@@ -208,6 +216,7 @@ class FileSource:
         else:
             pod.metadata.setdefault("annotations", {})[SEEN_ANNOTATION] = seen_now()
             result = FileResult(path, pod)
+            log_warnings(log, path, pod.warnings)  # once per content: unchanged files come from the cache
         if self._logged.pop(path, None) is not None:
             log.info("Manifest is valid again", extra={"file": path, "pod": str(pod)})
         self._cache[path] = (key, result)
@@ -250,3 +259,21 @@ class FileSource:
             log.error("Could not process manifest file: %s%s", message, suffix, extra={"file": path})
         else:
             log.info("Ignoring manifest path: %s", message, extra={"file": path})
+
+
+def log_warnings(logger: logging.Logger, source: str, warnings: tuple[FieldError, ...]) -> None:
+    """What a new manifest asks that pykubelet ignores or cannot do, and unknown fields: one line each,
+    except the fields only a scheduler or an API server acts on, which share one line."""
+    ignored = [w for w in warnings if w.kind == IGNORED_FIELD]
+    if ignored:
+        notes: dict[str, list[str]] = {}
+        for w in ignored:
+            notes.setdefault(w.detail, []).append(w.path)
+        logger.warning(
+            "Manifest fields accepted and ignored: %s",
+            "; ".join(f"{', '.join(paths)}: {note}" for note, paths in notes.items()),
+            extra={"file": source, "field": ", ".join(w.path for w in ignored)},
+        )
+    for w in warnings:
+        if w.kind != IGNORED_FIELD:
+            logger.warning("Manifest warning: %s", w, extra={"file": source, "field": w.path})

@@ -18,7 +18,7 @@ from collections.abc import Callable
 import aiohttp
 import yaml
 
-from pykubelet.config.file import FileResult, Snapshot, seen_now
+from pykubelet.config.file import FileResult, Snapshot, log_warnings, seen_now
 from pykubelet.manifest import ManifestError, load_pod
 
 log = logging.getLogger("pykubelet.config.url")
@@ -36,8 +36,11 @@ class URLSource:
         node_name: str,
         check_frequency: float,
         on_update: Callable[[Snapshot], None],
+        *,
+        strict: bool = False,
     ) -> None:
         self.url = url
+        self.strict = strict  # --strict-manifests: an unknown field refuses the pod
         self.headers = headers
         self.node_name = node_name
         self.check_frequency = check_frequency
@@ -114,7 +117,13 @@ class URLSource:
         for index, item in enumerate(items):
             key = f"{self.url}#{index}" if len(items) > 1 else self.url
             try:
-                pod = load_pod(json.dumps(item).encode(), self.url, self.node_name, config_source="http")
+                pod = load_pod(
+                    json.dumps(item).encode(),
+                    self.url,
+                    self.node_name,
+                    config_source="http",
+                    strict=self.strict,
+                )
             except ManifestError as exc:
                 log.error(
                     "Could not process the pod from the manifest URL: %s", exc.reason, extra={"file": key}
@@ -125,6 +134,7 @@ class URLSource:
                 pod = previous[pod.uid]
             else:
                 pod.metadata.setdefault("annotations", {})[SEEN_ANNOTATION] = seen_now()
+                log_warnings(log, key, pod.warnings)
             snapshot[key] = FileResult(key, pod)
         self._last_body = body
         return snapshot

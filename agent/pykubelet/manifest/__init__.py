@@ -4,11 +4,17 @@ The flow is the kubelet's (``pkg/kubelet/config/common.go``): decode one Pod (``
 API defaults (``defaults``), give it its static-pod identity (``identity``: name-node, uid, annotations),
 then validate (``validate``). Anything wrong raises :class:`ManifestError` naming the file, the field
 path and the reason.
+
+Before that, the decoded document is checked against the real v1 Pod schema (``schema``: unknown fields,
+wrong types) and each field it sets is classified (``fields``: honoured, accepted and ignored, not
+supported yet, refused). What lets the pod run but deserves a word comes back as
+:attr:`StaticPod.warnings`; with ``strict=True`` an unknown field is an error, as with kubectl's
+``--validate=strict``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pykubelet.manifest.errors import FieldError, ManifestError
@@ -21,7 +27,8 @@ class StaticPod:
     """A desired pod as the config layer hands it to the pod workers.
 
     ``obj`` is the full v1 Pod (apiVersion, kind, metadata, spec) after defaulting; it is what ``/pods``
-    serves, and it is never mutated once built.
+    serves, and it is never mutated once built. ``warnings`` are what the manifest asks that pykubelet
+    ignores or cannot do yet, and unknown fields; they are not part of the pod's identity.
     """
 
     uid: str
@@ -29,6 +36,7 @@ class StaticPod:
     namespace: str
     source: str
     obj: dict[str, Any]
+    warnings: tuple[FieldError, ...] = field(default=(), compare=False)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -51,18 +59,54 @@ class StaticPod:
         return f"{self.namespace}/{self.name}"
 
 
-def load_pod(data: bytes, source: str, node_name: str, config_source: str = "file") -> StaticPod:
-    """Turn the bytes of one manifest into a :class:`StaticPod`, or raise :class:`ManifestError`."""
-    from pykubelet.manifest import defaults, identity, parse, validate
+def load_pod(
+    data: bytes, source: str, node_name: str, config_source: str = "file", *, strict: bool = False
+) -> StaticPod:
+    """Turn the bytes of one manifest into a :class:`StaticPod`, or raise :class:`ManifestError`.
+
+    ``strict``: an unknown field refuses the pod instead of being a warning (``--strict-manifests``).
+    """
+    from pykubelet.manifest import defaults, fields, identity, parse, schema, validate
 
     document = parse.load_document(data, source)
+    structure = schema.check_structure(document)
+    classified = fields.classify(document, node_name)
     pod = defaults.apply_defaults(document)
-    errors = validate.validate_pod(pod)
+    errors = _merge(
+        validate.validate_pod(pod),
+        structure.wrong_types,
+        classified.errors,
+        structure.unknown if strict else (),
+    )
+    warnings = [
+        w
+        for w in (*(() if strict else structure.unknown), *classified.warnings)
+        if w.path not in {e.path for e in errors}
+    ]
     if errors:
-        raise ManifestError(source, errors)
+        raise ManifestError(source, errors, warnings=warnings)
     pod = identity.make_static(pod, node_name=node_name, source=source, config_source=config_source)
     errors = validate.validate_identity(pod)
     if errors:
-        raise ManifestError(source, errors)
+        raise ManifestError(source, errors, warnings=warnings)
     meta = pod["metadata"]
-    return StaticPod(uid=meta["uid"], name=meta["name"], namespace=meta["namespace"], source=source, obj=pod)
+    return StaticPod(
+        uid=meta["uid"],
+        name=meta["name"],
+        namespace=meta["namespace"],
+        source=source,
+        obj=pod,
+        warnings=tuple(warnings),
+    )
+
+
+def _merge(first: list[FieldError], *more: tuple[FieldError, ...]) -> list[FieldError]:
+    """``validate.py``'s errors, then the others at paths it has not reported: one problem, one error."""
+    errors = list(first)
+    seen = {e.path for e in errors}
+    for group in more:
+        for error in group:
+            if error.path not in seen:
+                errors.append(error)
+                seen.add(error.path)
+    return errors

@@ -7,10 +7,18 @@ kubelet know that shape, so every problem with a manifest is reported the same w
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 _UNSET: Any = object()
+
+# kubectl's strict field validation: ``unknown field "spec.containers[0].imagePullPolice"``
+UNKNOWN_FIELD = "Unknown field"
+# Warnings (the pod runs): a field only a scheduler or an API server acts on, and one pykubelet could
+# honour but does not yet. See ``manifest/fields.py``.
+IGNORED_FIELD = "Ignored field"
+UNSUPPORTED_FIELD = "Unsupported field"
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,8 @@ class FieldError:
     value: Any = field(default=_UNSET, compare=False)
 
     def __str__(self) -> str:
+        if self.kind == UNKNOWN_FIELD:
+            return f'unknown field "{self.path}"'
         text = f"{self.path}: {self.kind}" if self.path else self.kind
         if self.value is not _UNSET:
             text += f": {_render_value(self.value)}"
@@ -60,6 +70,10 @@ def type_error(path: str, value: Any, expected: str) -> FieldError:
     return FieldError(path, "Invalid value", f"must be {expected}", value)
 
 
+def unknown_field(path: str) -> FieldError:
+    return FieldError(path, UNKNOWN_FIELD)
+
+
 def _render_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value)
@@ -70,11 +84,17 @@ def _render_value(value: Any) -> str:
 
 
 class ManifestError(Exception):
-    """A manifest that cannot become a pod. ``source`` names the file (or URL) it came from."""
+    """A manifest that cannot become a pod. ``source`` names the file (or URL) it came from.
 
-    def __init__(self, source: str, errors: list[FieldError] | str) -> None:
+    ``warnings`` are what would have been warnings had the pod been accepted (see ``StaticPod.warnings``).
+    """
+
+    def __init__(
+        self, source: str, errors: list[FieldError] | str, *, warnings: Sequence[FieldError] = ()
+    ) -> None:
         self.source = source
         self.errors: list[FieldError] = [FieldError("", errors)] if isinstance(errors, str) else list(errors)
+        self.warnings: tuple[FieldError, ...] = tuple(warnings)
         super().__init__(str(self))
 
     @property

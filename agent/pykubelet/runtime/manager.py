@@ -527,6 +527,7 @@ class RuntimeManager:
             oom_score_adj=self._oom_score(oom_score_adj(qos, memory_request, self.node.memory_capacity)),
             privileged=bool(security.get("privileged")),
             read_only=bool(security.get("readOnlyRootFilesystem")),
+            security_opt=["no-new-privileges"] if security.get("allowPrivilegeEscalation") is False else None,
             cap_add=capabilities.get("add") or None,
             cap_drop=capabilities.get("drop") or None,
             group_add=[

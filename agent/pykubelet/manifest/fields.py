@@ -1,0 +1,713 @@
+"""What pykubelet does with each field of the v1 Pod: honoured, ignored, not supported yet, or refused.
+
+Every field of the shipped v1 Pod schema (``manifest/schema``) parses. What happens next is decided here,
+per field of each object type of the schema (``Container.volumeDevices``, ``PodSpec.affinity``, ...):
+
+- **honoured**: pykubelet acts on it as the kubelet does;
+- **accepted and ignored**: only a scheduler or an API server acts on it (``affinity``, ``tolerations``,
+  ``priorityClassName``, ...), or it changes nothing on a lone node. The pod runs; the fields are named in
+  one warning;
+- **not supported yet**: pykubelet could honour it but does not yet. The pod runs without it and a
+  warning says so: it is never dropped silently;
+- **refused**: running the pod without the field would be wrong, usually less isolated than it asks to
+  be (a seccomp profile from the node, user namespaces), or the field
+  names an API object a static pod may not reference. The pod does not run, and the error says why.
+
+Some fields are judged by their value: ``seccompProfile.type: RuntimeDefault`` is what Docker does
+anyway, ``Unconfined`` is not. A field set to nothing (null, ``""``, ``[]``, ``{}``) asks for nothing and
+is never reported. Refusals that ``validate.py`` already makes (API object references, volume types,
+sidecars) are listed here for the README table and left to it, so nothing is reported twice.
+
+The README's "Pod fields" table is generated from :data:`RULES` (``python -m pykubelet.manifest.fields
+--write README.md``) and a unit test checks both that it is current and that every field of the schema
+has a rule, so neither can drift.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Final
+
+from pykubelet.manifest.errors import IGNORED_FIELD, UNSUPPORTED_FIELD, FieldError
+from pykubelet.manifest.schema import (
+    SCHEMA_VERSION,
+    child_schema,
+    definition,
+    pod_schema,
+    render_path,
+    resolve,
+)
+
+__all__ = ["RULES", "Classified", "Rule", "Support", "classify", "locations", "markdown"]
+
+
+class Support(str, Enum):
+    HONOURED = "honoured"
+    IGNORED = "accepted and ignored"
+    UNSUPPORTED = "not supported yet (warning)"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class Where:
+    """What a value-dependent rule may look at besides the value."""
+
+    pod: dict[str, Any]
+    parent: dict[str, Any]
+    container: dict[str, Any] | None
+    node_name: str
+
+
+Predicate = Callable[[Any, Where], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    support: Support
+    note: str = ""
+    # values that ask for nothing beyond what pykubelet does: not reported (README words in ``fine_when``)
+    fine_if: Predicate | None = None
+    fine_when: str = ""
+    # an honoured object whose own fields each have a rule (instead of being honoured as a whole)
+    fields_too: bool = False
+    # a refusal ``validate.py`` makes, in its words; listed here for the table only
+    by_validation: bool = False
+    kind: str = "Unsupported value"  # the error kind of a refusal
+    example: Any = None  # a value that gets the rule's outcome (the unit tests set it)
+
+
+def _honoured(note: str = "", *, fields_too: bool = False) -> Rule:
+    return Rule(Support.HONOURED, note, fields_too=fields_too)
+
+
+def _ignored(note: str, example: Any, fine_if: Predicate | None = None, fine_when: str = "") -> Rule:
+    return Rule(Support.IGNORED, note, fine_if, fine_when, example=example)
+
+
+def _unsupported(note: str, example: Any, fine_if: Predicate | None = None, fine_when: str = "") -> Rule:
+    return Rule(Support.UNSUPPORTED, note, fine_if, fine_when, example=example)
+
+
+def _refused(
+    note: str, example: Any, fine_if: Predicate | None = None, fine_when: str = "", kind: str = ""
+) -> Rule:
+    return Rule(Support.REFUSED, note, fine_if, fine_when, kind=kind or "Unsupported value", example=example)
+
+
+def _validated(note: str, example: Any) -> Rule:
+    return Rule(Support.REFUSED, note, by_validation=True, example=example)
+
+
+def _equals(*values: Any) -> Predicate:
+    return lambda value, where: value in values
+
+
+def _only_cpu_and_memory(value: Any, where: Where) -> bool:
+    return isinstance(value, dict) and set(value) <= {"cpu", "memory"}
+
+
+def _is_uid(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _provably_non_root(value: Any, where: Where) -> bool:
+    """``runAsNonRoot: true`` holds by construction when every container it covers has a non-zero runAsUser.
+
+    The kubelet checks the image's user at start; pykubelet cannot yet, so anything else is refused.
+    """
+    if value is not True:
+        return True
+    spec = where.pod.get("spec") if isinstance(where.pod.get("spec"), dict) else {}
+    pod_context = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    if where.container is not None:
+        containers = [where.container]
+    else:
+        containers = [
+            c
+            for key in ("containers", "initContainers")
+            for c in (spec.get(key) if isinstance(spec.get(key), list) else [])
+            if isinstance(c, dict)
+        ]
+    for container in containers:
+        context = container.get("securityContext")
+        context = context if isinstance(context, dict) else {}
+        if not _is_uid(context.get("runAsUser", pod_context.get("runAsUser"))):
+            return False
+    return True
+
+
+def _linux(value: Any, where: Where) -> bool:
+    return isinstance(value, dict) and value.get("name") in (None, "", "linux")
+
+
+def _this_node(value: Any, where: Where) -> bool:
+    return value == where.node_name
+
+
+def _memory_medium(value: Any, where: Where) -> bool:
+    return where.parent.get("medium") == "Memory"
+
+
+# --- the notes, shared ------------------------------------------------------------------------------------
+
+_SCHEDULER: Final = "only a scheduler acts on it: a static pod is bound to the node that reads it"
+_API_SERVER: Final = "bookkeeping of the API server, which a lone kubelet does not have"
+_NO_CLUSTER_DOMAIN: Final = (
+    "needs a cluster domain, which a kubelet without an API server has not: the hostname stays short"
+)
+_WINDOWS: Final = "Windows only"
+_SELINUX: Final = "SELinux labels are not applied (as on a host with SELinux disabled)"
+_API_OBJECT: Final = "names an API object ({}), which a static pod may not reference"
+_LOCAL_VOLUMES: Final = "only emptyDir and hostPath volumes are supported"
+_PROBER: Final = "run by the prober"
+_NOT_YET: Final = "not applied yet"
+
+# The API server's volume types pykubelet refuses (validate.py says why: an API object, or not local).
+_API_VOLUMES: Final = {
+    "configMap": "ConfigMap",
+    "secret": "Secret",
+    "persistentVolumeClaim": "PersistentVolumeClaim",
+    "projected": "ConfigMap, Secret, ServiceAccount token",
+    "ephemeral": "PersistentVolumeClaim",
+}
+_OTHER_VOLUMES: Final = (
+    "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "downwardAPI", "fc",
+    "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi", "nfs",
+    "photonPersistentDisk", "portworxVolume", "quobyte", "rbd", "scaleIO", "storageos", "vsphereVolume",
+)  # fmt: skip
+
+_SECURITY_SHARED: Final = {
+    "appArmorProfile": _honoured(fields_too=True),
+    "runAsGroup": _honoured(),
+    "runAsUser": _honoured(),
+    "runAsNonRoot": _refused(
+        "pykubelet cannot check an image's user yet: give runAsUser a non-zero UID to run the pod",
+        True,
+        _provably_non_root,
+        "`false`, or every container it covers has a non-zero `runAsUser`",
+    ),
+    "seLinuxOptions": _unsupported(_SELINUX, {"level": "s0:c123,c456"}),
+    "seccompProfile": _honoured(fields_too=True),
+    "windowsOptions": _ignored(_WINDOWS, {"runAsUserName": "ContainerUser"}),
+}
+_HANDLER_FIELDS: Final = {"exec": _honoured(), "httpGet": _honoured(fields_too=True)}
+
+# Definition (as the schema names it) -> field -> rule. ``Pod`` is the schema's root.
+RULES: Final[dict[str, dict[str, Rule]]] = {
+    "Pod": {
+        "apiVersion": _honoured("must be `v1`"),
+        "kind": _honoured("must be `Pod`"),
+        "metadata": _honoured(fields_too=True),
+        "spec": _honoured(fields_too=True),
+        "status": _ignored("written by the kubelet, never read from a manifest", {"phase": "Running"}),
+    },
+    "ObjectMeta": {
+        "name": _honoured("the pod is `<name>-<node>`"),
+        "namespace": _honoured("`default` when not given"),
+        "labels": _honoured(),
+        "annotations": _honoured(),
+        "uid": _honoured("used as the pod's UID instead of the content hash, as the kubelet does"),
+        "generateName": _ignored(
+            "names are generated by the API server, and a static pod needs `name`", "web-"
+        ),
+        "creationTimestamp": _ignored(_API_SERVER, "2024-01-01T00:00:00Z"),
+        "deletionGracePeriodSeconds": _ignored(_API_SERVER, 30),
+        "deletionTimestamp": _ignored(_API_SERVER, "2024-01-01T00:00:00Z"),
+        "finalizers": _ignored(_API_SERVER, ["example.com/cleanup"]),
+        "generation": _ignored(_API_SERVER, 1),
+        "managedFields": _ignored(_API_SERVER, [{"manager": "kubectl"}]),
+        "ownerReferences": _ignored(
+            _API_SERVER, [{"apiVersion": "v1", "kind": "Node", "name": "node-1", "uid": "1"}]
+        ),
+        "resourceVersion": _ignored(_API_SERVER, "1"),
+        "selfLink": _ignored(_API_SERVER, "/api/v1/namespaces/default/pods/web"),
+    },
+    "PodSpec": {
+        "activeDeadlineSeconds": _unsupported(
+            "no deadline is enforced yet: the pod runs until it ends by itself", 60
+        ),
+        "affinity": _ignored(_SCHEDULER, {"nodeAffinity": {}}),
+        "automountServiceAccountToken": _ignored(
+            "there is no API server, so no ServiceAccount token is mounted either way", False
+        ),
+        "containers": _honoured(fields_too=True),
+        "dnsConfig": _honoured(fields_too=True),
+        "dnsPolicy": _honoured(
+            "there is no cluster DNS: `ClusterFirst` resolves like `Default`, as on a kubelet without "
+            "`--cluster-dns`; `None` uses `dnsConfig` alone"
+        ),
+        "enableServiceLinks": _honoured("there are no Services, so no service variables either way"),
+        "ephemeralContainers": _refused(
+            "cannot be set on create: ephemeral containers are added to a running pod through the API",
+            [{"name": "debug", "image": "busybox:1.35"}],
+            kind="Forbidden",
+        ),
+        "evictionResponders": _ignored(
+            "acted on by API-initiated eviction, which needs an API server", [{"name": "x", "priority": 1}]
+        ),
+        "hostAliases": _honoured("written to the pod's /etc/hosts"),
+        "hostIPC": _honoured(),
+        "hostNetwork": _honoured(),
+        "hostPID": _honoured(),
+        "hostUsers": _refused(
+            "user namespaces are not supported (Docker's user-namespace remapping is daemon-wide): the pod "
+            "would run with less isolation than it asks for",
+            False,
+            _equals(True),
+            "`true`",
+        ),
+        "hostname": _honoured(),
+        "hostnameOverride": _unsupported(
+            f"{_NOT_YET}: the hostname is `hostname`, else the pod name", "web.example.com"
+        ),
+        "imagePullSecrets": _validated(
+            _API_OBJECT.format("Secret") + ": log the node's Docker engine in to the registry instead",
+            [{"name": "regcred"}],
+        ),
+        "initContainers": _honoured(fields_too=True),
+        "nodeName": _ignored(
+            "a static pod runs on the node whose kubelet reads it: set to this node's name",
+            "node-0",
+            _this_node,
+            "it is this node's name",
+        ),
+        "nodeSelector": _honoured("checked against the node's labels (`--node-labels`) at admission"),
+        "os": _refused(
+            "this node runs Linux", {"name": "windows"}, _linux, "`name: linux`", kind="Forbidden"
+        ),
+        "overhead": _ignored("set by RuntimeClass admission in the API server", {"cpu": "100m"}),
+        "preemptionPolicy": _ignored(
+            _SCHEDULER, "Never", _equals("PreemptLowerPriority"), "`PreemptLowerPriority`"
+        ),
+        "priority": _ignored(_SCHEDULER, 2000001000, _equals(0), "`0`"),
+        "priorityClassName": _ignored(_SCHEDULER, "system-node-critical"),
+        "readinessGates": _ignored(
+            "their conditions can only be set through the API: Ready follows the containers alone",
+            [{"conditionType": "example.com/ready"}],
+        ),
+        "resourceClaims": _validated(
+            _API_OBJECT.format("ResourceClaim"), [{"name": "gpu", "resourceClaimName": "gpu"}]
+        ),
+        "resources": _unsupported(
+            "pod-level requests and limits are not applied yet: set them on each container",
+            {"limits": {"cpu": "1"}},
+        ),
+        "restartPolicy": _honoured(),
+        "runtimeClassName": _refused(
+            "pykubelet runs every pod with Docker's default runtime, and a kubelet refuses a pod whose "
+            "RuntimeClass it cannot find",
+            "gvisor",
+        ),
+        "schedulerName": _ignored(
+            _SCHEDULER, "my-scheduler", _equals("default-scheduler"), "`default-scheduler`"
+        ),
+        "schedulingGates": _ignored(_SCHEDULER, [{"name": "example.com/gate"}]),
+        "schedulingGroup": _ignored(_SCHEDULER, {"podGroupName": "group"}),
+        "securityContext": _honoured(fields_too=True),
+        "serviceAccount": _validated(_API_OBJECT.format("ServiceAccount"), "default"),
+        "serviceAccountName": _validated(_API_OBJECT.format("ServiceAccount"), "default"),
+        "setHostnameAsFQDN": _ignored(_NO_CLUSTER_DOMAIN, True),
+        "shareProcessNamespace": _honoured(),
+        "subdomain": _ignored(_NO_CLUSTER_DOMAIN, "web"),
+        "terminationGracePeriodSeconds": _honoured("at least 2 s, as the kubelet"),
+        "tolerations": _ignored(_SCHEDULER, [{"operator": "Exists"}]),
+        "topologySpreadConstraints": _ignored(
+            _SCHEDULER, [{"maxSkew": 1, "topologyKey": "zone", "whenUnsatisfiable": "DoNotSchedule"}]
+        ),
+        "volumes": _honoured(fields_too=True),
+    },
+    "PodDNSConfig": {
+        "nameservers": _honoured(),
+        "searches": _honoured(),
+        "options": _unsupported(
+            "resolver options are not written to resolv.conf yet", [{"name": "ndots", "value": "2"}]
+        ),
+    },
+    "PodSecurityContext": {
+        **_SECURITY_SHARED,
+        "fsGroup": _unsupported(
+            "volumes are not handed to the group, nor is it added to the containers' groups yet", 2000
+        ),
+        "fsGroupChangePolicy": _unsupported("fsGroup is not applied yet", "OnRootMismatch"),
+        "seLinuxChangePolicy": _unsupported(_SELINUX, "Recursive"),
+        "supplementalGroups": _honoured(),
+        "supplementalGroupsPolicy": _unsupported(
+            "`Strict` is not applied yet: the image's groups are kept", "Strict", _equals("Merge"), "`Merge`"
+        ),
+        "sysctls": _unsupported(
+            "sysctls are not set yet", [{"name": "net.ipv4.ip_local_port_range", "value": "1024 65000"}]
+        ),
+    },
+    "SecurityContext": {
+        **_SECURITY_SHARED,
+        "allowPrivilegeEscalation": _honoured("`false` sets no_new_privs (Docker's no-new-privileges)"),
+        "capabilities": _honoured(),
+        "privileged": _honoured(),
+        "procMount": _unsupported(
+            "`Unmasked` is not applied yet: /proc is masked as by default",
+            "Unmasked",
+            _equals("Default"),
+            "`Default`",
+        ),
+        "readOnlyRootFilesystem": _honoured(),
+    },
+    "SeccompProfile": {
+        "type": _unsupported(
+            "Docker's default profile (`RuntimeDefault`) is applied",
+            "Unconfined",
+            _equals("RuntimeDefault"),
+            "`RuntimeDefault`: Docker's default profile",
+        ),
+        "localhostProfile": _refused(
+            "pykubelet cannot load a seccomp profile from the node yet", "audit.json"
+        ),
+    },
+    "AppArmorProfile": {
+        "type": _unsupported(
+            "Docker's default profile (`RuntimeDefault`) is applied where AppArmor is enabled",
+            "Unconfined",
+            _equals("RuntimeDefault"),
+            "`RuntimeDefault`: Docker's default profile",
+        ),
+        "localhostProfile": _refused("pykubelet cannot load an AppArmor profile yet", "k8s-deny-write"),
+    },
+    "Container": {
+        "name": _honoured(),
+        "image": _honoured(),
+        "imagePullPolicy": _honoured(),
+        "command": _honoured(),
+        "args": _honoured(),
+        "workingDir": _honoured(),
+        "env": _honoured(fields_too=True),
+        "envFrom": _validated(_API_OBJECT.format("ConfigMap or Secret"), [{"configMapRef": {"name": "cfg"}}]),
+        "ports": _honoured("`hostPort` is published on the node"),
+        "resources": _honoured(fields_too=True),
+        "securityContext": _honoured(fields_too=True),
+        "livenessProbe": _honoured(_PROBER, fields_too=True),
+        "readinessProbe": _honoured(_PROBER, fields_too=True),
+        "startupProbe": _honoured(_PROBER, fields_too=True),
+        "lifecycle": _honoured(fields_too=True),
+        "volumeMounts": _honoured(fields_too=True),
+        "volumeDevices": _refused(
+            "raw block devices need a block-mode PersistentVolumeClaim",
+            [{"name": "data", "devicePath": "/dev/xvda"}],
+        ),
+        "resizePolicy": _ignored(
+            "in-place resizing goes through the API server",
+            [{"resourceName": "cpu", "restartPolicy": "NotRequired"}],
+        ),
+        "restartPolicy": _validated(
+            "sidecar init containers (`restartPolicy: Always`) are not run yet", "Always"
+        ),
+        "restartPolicyRules": _unsupported(
+            f"{_NOT_YET}: the pod's restartPolicy decides",
+            [{"action": "Restart", "exitCodes": {"operator": "In", "values": [42]}}],
+        ),
+        "stdin": _honoured(),
+        "tty": _honoured(),
+        "stdinOnce": _ignored("only matters to an attach session, and pykubelet serves none", True),
+        "terminationMessagePath": _honoured(),
+        "terminationMessagePolicy": _unsupported(
+            "`FallbackToLogsOnError` is not applied yet: the message comes from the file alone",
+            "FallbackToLogsOnError",
+            _equals("File"),
+            "`File`",
+        ),
+    },
+    "EnvVar": {"name": _honoured(), "value": _honoured(), "valueFrom": _honoured(fields_too=True)},
+    "EnvVarSource": {
+        "fieldRef": _honoured(),
+        "resourceFieldRef": _honoured(),
+        "configMapKeyRef": _validated(_API_OBJECT.format("ConfigMap"), {"name": "cfg", "key": "a"}),
+        "secretKeyRef": _validated(_API_OBJECT.format("Secret"), {"name": "creds", "key": "a"}),
+        "fileKeyRef": _refused(
+            "variables are not read from files yet", {"volumeName": "cfg", "path": "env", "key": "A"}
+        ),
+    },
+    "ResourceRequirements": {
+        "limits": _unsupported(
+            "only `cpu` and `memory` are enforced yet",
+            {"ephemeral-storage": "1Gi"},
+            _only_cpu_and_memory,
+            "`cpu` and `memory`",
+        ),
+        "requests": _unsupported(
+            "only `cpu` and `memory` are enforced yet",
+            {"ephemeral-storage": "1Gi"},
+            _only_cpu_and_memory,
+            "`cpu` and `memory`",
+        ),
+        "claims": _validated(_API_OBJECT.format("ResourceClaim"), [{"name": "gpu"}]),
+    },
+    "Lifecycle": {
+        "postStart": _honoured(fields_too=True),
+        "preStop": _honoured(fields_too=True),
+        "stopSignal": _unsupported(f"{_NOT_YET}: the image's stop signal (or SIGTERM) is sent", "SIGUSR1"),
+    },
+    "LifecycleHandler": {
+        **_HANDLER_FIELDS,
+        "sleep": _honoured(),
+        "tcpSocket": _honoured("pykubelet connects; the kubelet itself skips tcpSocket hooks (deprecated)"),
+    },
+    "Probe": {
+        **_HANDLER_FIELDS,
+        "grpc": _honoured(fields_too=True),
+        "tcpSocket": _honoured(),
+        "initialDelaySeconds": _honoured(),
+        "periodSeconds": _honoured(),
+        "timeoutSeconds": _honoured(),
+        "successThreshold": _honoured(),
+        "failureThreshold": _honoured(),
+        "terminationGracePeriodSeconds": _honoured(),
+    },
+    "HTTPGetAction": {
+        "host": _honoured(),
+        "httpHeaders": _honoured(),
+        "path": _honoured(),
+        "port": _honoured(),
+        "scheme": _honoured(),
+        "protocol": _unsupported(f"{_NOT_YET}: requests are HTTP/1.1", "HTTP/2"),
+    },
+    "GRPCAction": {
+        "port": _honoured(),
+        "service": _honoured(),
+        "mode": _unsupported(_NOT_YET, "Insecure"),
+    },
+    "VolumeMount": {
+        "name": _honoured(),
+        "mountPath": _honoured(),
+        "readOnly": _honoured(),
+        "subPath": _honoured(),
+        "subPathExpr": _refused(
+            "sub-paths with variables are not expanded yet, and mounting the whole volume instead would "
+            "show the container more than it asks for",
+            "$(POD_NAME)",
+        ),
+        "mountPropagation": _unsupported(
+            "mounts are private: later mounts do not propagate yet",
+            "HostToContainer",
+            _equals("None"),
+            "`None`",
+        ),
+        "recursiveReadOnly": _refused(
+            "read-only mounts are not recursive yet: sub-mounts would stay writable",
+            "Enabled",
+            _equals("Disabled", "IfPossible"),
+            "`Disabled` or `IfPossible`",
+        ),
+        "bindMountOptions": _unsupported(_NOT_YET, ["nosuid"]),
+    },
+    "Volume": {
+        "name": _honoured(),
+        "emptyDir": _honoured(fields_too=True),
+        "hostPath": _honoured("checked by `type`, created for the `...OrCreate` types"),
+        **{key: _validated(_API_OBJECT.format(kind), {}) for key, kind in _API_VOLUMES.items()},
+        **{key: _validated(_LOCAL_VOLUMES, {}) for key in _OTHER_VOLUMES},
+    },
+    "EmptyDirVolumeSource": {
+        "medium": _honoured("`Memory` is a tmpfs"),
+        "sizeLimit": _unsupported(
+            "the size of a disk-backed emptyDir is not enforced yet (the kubelet would evict the pod)",
+            "1Gi",
+            _memory_medium,
+            "`medium: Memory` (the tmpfs size)",
+        ),
+        "mode": _unsupported(f"{_NOT_YET}: an emptyDir is world-writable (0777)", 0o750),
+    },
+}
+
+
+# --- classifying a document -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Classified:
+    """Warnings (the pod runs) and refusals (it does not) for one document."""
+
+    warnings: tuple[FieldError, ...] = ()
+    errors: tuple[FieldError, ...] = ()
+
+
+def classify(document: dict[str, Any], node_name: str = "") -> Classified:
+    """Every field of the raw ``document`` that is not simply honoured, as a warning or an error."""
+    found: list[tuple[Rule, list[str | int], Any]] = []
+    _walk(document, pod_schema(), "Pod", [], document, None, node_name, found)
+    warnings: list[FieldError] = []
+    errors: list[FieldError] = []
+    for rule, segments, value in found:
+        path = render_path(segments)
+        if rule.support is Support.IGNORED:
+            warnings.append(FieldError(path, IGNORED_FIELD, rule.note))
+        elif rule.support is Support.UNSUPPORTED:
+            warnings.append(FieldError(path, UNSUPPORTED_FIELD, rule.note, value))
+        elif rule.kind == "Forbidden":
+            errors.append(FieldError(path, rule.kind, rule.note))
+        else:
+            errors.append(FieldError(path, rule.kind, rule.note, value))
+    return Classified(tuple(warnings), tuple(errors))
+
+
+def _absent(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and not value)
+
+
+def _walk(
+    obj: dict[str, Any],
+    node: dict[str, Any],
+    name: str,
+    segments: list[str | int],
+    pod: dict[str, Any],
+    container: dict[str, Any] | None,
+    node_name: str,
+    found: list[tuple[Rule, list[str | int], Any]],
+) -> None:
+    rules = RULES.get(name, {})
+    if name == "Container":
+        container = obj
+    where = Where(pod, obj, container, node_name)
+    for key, value in obj.items():
+        rule = rules.get(key)
+        if rule is None or _absent(value):
+            continue  # an unknown field: the schema reports it
+        path = [*segments, key]
+        fine = rule.support is Support.HONOURED or (rule.fine_if is not None and rule.fine_if(value, where))
+        if not fine:
+            if not rule.by_validation:
+                found.append((rule, path, value))
+            continue
+        if not rule.fields_too:
+            continue
+        child, _ = child_schema(node, key)
+        child_name = definition(child) if child is not None else None
+        if child is None or child_name is None:
+            continue
+        if isinstance(value, dict):
+            _walk(value, child, child_name, path, pod, container, node_name, found)
+        elif isinstance(value, list):
+            items, _ = child_schema(child, 0)
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and items is not None:
+                    _walk(item, items, child_name, [*path, i], pod, container, node_name, found)
+
+
+# --- the README table -------------------------------------------------------------------------------------
+
+
+def locations() -> dict[str, list[str]]:
+    """Each classified object type and the paths it appears at (``[*]`` for any list index), in walk order.
+
+    Only fields whose rule says ``fields_too`` are followed, so this is also the set of object types
+    whose every field needs a rule.
+    """
+    found: dict[str, list[str]] = {"Pod": [""]}
+    queue: list[tuple[str, dict[str, Any], str]] = [("Pod", pod_schema(), "")]
+    while queue:
+        name, node, path = queue.pop(0)
+        for key, rule in RULES.get(name, {}).items():
+            if not (rule.support is Support.HONOURED and rule.fields_too):
+                continue
+            child, _ = child_schema(node, key)
+            if child is None:
+                continue
+            child_name = definition(child)
+            if child_name is None:
+                continue
+            child_path = f"{path}.{key}" if path else key
+            if "items" in resolve(child):
+                child_path += "[*]"
+                child, _ = child_schema(child, 0)
+                assert child is not None
+            paths = found.setdefault(child_name, [])
+            if child_path not in paths:
+                paths.append(child_path)
+                queue.append((child_name, child, child_path))
+    return found
+
+
+def _status(rule: Rule) -> str:
+    if rule.support is Support.HONOURED:
+        return "honoured"
+    if rule.fine_when and rule.support is Support.IGNORED:
+        return f"{rule.support.value} (not reported when {rule.fine_when})"
+    if rule.fine_when:
+        return f"honoured when {rule.fine_when}; else {rule.support.value}"
+    return rule.support.value
+
+
+def _rows(rules: dict[str, Rule]) -> Iterator[tuple[str, str, str]]:
+    """One row per (status, note), its fields listed together, in the order of the first field."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for key, rule in rules.items():
+        groups.setdefault((_status(rule), rule.note), []).append(f"`{key}`")
+    for (status, note), keys in groups.items():
+        yield ", ".join(keys), status, note
+
+
+def _shorten(paths: Sequence[str]) -> str:
+    """``spec.containers[*]`` stands for ``spec.initContainers[*]`` too."""
+    shown = [
+        p
+        for p in paths
+        if "initContainers" not in p or p.replace("initContainers", "containers") not in paths
+    ]
+    return ", ".join(f"`{p}`" for p in shown) or "the top level"
+
+
+def markdown() -> str:
+    """The README's "Pod fields" table, grouped by object type."""
+    lines = [
+        f"Checked against the v1 Pod schema of Kubernetes {SCHEMA_VERSION}; generated from "
+        "`agent/pykubelet/manifest/fields.py` (`python -m pykubelet.manifest.fields --write README.md`).",
+        "In `spec.containers[*]` rows, the same holds for `spec.initContainers[*]`.",
+        "",
+    ]
+    for name, paths in locations().items():
+        where = "the top level" if paths == [""] else _shorten(paths)
+        lines += [f"**{name}** ({where})", "", "| field | pykubelet | notes |", "|---|---|---|"]
+        lines += [f"| {keys} | {status} | {note} |" for keys, status, note in _rows(RULES[name])]
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+BEGIN: Final = "<!-- pod-fields:begin (generated: python -m pykubelet.manifest.fields --write README.md) -->"
+END: Final = "<!-- pod-fields:end -->"
+
+
+def readme_block(text: str) -> str | None:
+    """The generated part of a README, between the markers (None if they are missing)."""
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        return None
+    return text[start + len(BEGIN) : end].strip("\n") + "\n"
+
+
+def write_readme(path: Path) -> bool:
+    """Replace the block between the markers with :func:`markdown`; False if the markers are missing."""
+    text = path.read_text()
+    start, end = text.find(BEGIN), text.find(END)
+    if start < 0 or end < start:
+        return False
+    path.write_text(text[: start + len(BEGIN)] + "\n" + markdown() + text[end:])
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pykubelet.manifest.fields", description=markdown.__doc__)
+    parser.add_argument("--write", type=Path, metavar="README", help="update the table in this file")
+    args = parser.parse_args(argv)
+    if args.write is None:
+        sys.stdout.write(markdown())
+        return 0
+    if not write_readme(args.write):
+        print(f"{args.write}: no {BEGIN!r} ... {END!r} markers", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
