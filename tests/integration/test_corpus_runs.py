@@ -8,10 +8,13 @@ with the kubelet's reason. Warnings must reach /manifests and the log, once.
 
 from __future__ import annotations
 
+import shutil
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.integration.conftest import Agent, wait_for
@@ -32,6 +35,13 @@ def by_outcome(outcome: str) -> list[str]:
 def has_readiness_probe(manifest: str) -> bool:
     containers = yaml.safe_load((CORPUS / manifest).read_text())["spec"]["containers"]
     return any("readinessProbe" in c for c in containers)
+
+
+@pytest.fixture(autouse=True)
+def _host_paths() -> Iterator[None]:
+    """The corpus's hostPath volumes (DirectoryOrCreate / FileOrCreate) live here; leave nothing behind."""
+    yield
+    shutil.rmtree("/tmp/pykubelet-corpus", ignore_errors=True)
 
 
 def test_the_whole_corpus_in_one_agent(agent_factory) -> None:  # type: ignore[no-untyped-def]
