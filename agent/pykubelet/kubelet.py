@@ -23,6 +23,7 @@ from pykubelet.events import WARNING, Recorder
 from pykubelet.lifecycle.prober import ProbeManager
 from pykubelet.machine import machine_info
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
+from pykubelet.manifest.quantity import memory_bytes
 from pykubelet.metrics import Metrics
 from pykubelet.node import Node, discover
 from pykubelet.options import Options, node_labels, parse_headers
@@ -220,9 +221,9 @@ class Kubelet:
             if rejection is None:
                 admitted.append(pod)
                 continue
-            self.rejected[uid] = rejection
+            self.rejected[uid] = Rejection(rejection.reason, f"Pod was rejected: {rejection.message}")
             self.recorder.pod_event(
-                pod, rejection.reason, f"Pod was rejected: {rejection.message}", type=WARNING
+                pod, rejection.reason, self.rejected[uid].message, type=WARNING
             )
 
     # -- runtime -------------------------------------------------------------------------------------
@@ -291,7 +292,7 @@ class Kubelet:
         self._started_pods.discard(uid)
         self._synced_once.discard(uid)
         pod = self.desired.get(uid)
-        if pod is not None:  # the file came back while the pod was being stopped
+        if pod is not None and uid not in self.rejected:  # the file came back while the pod was stopping
             self.workers.update(pod)
 
     def _on_runtime_back(self) -> None:
@@ -358,9 +359,33 @@ class Kubelet:
             try:
                 refs = await self._pod_refs()
                 self._summary = await asyncio.to_thread(self._stats.collect, refs)
+                self._enforce_empty_dir_limits(self._summary)
             except Exception as exc:
                 log.warning("Collecting stats failed, will retry: %s", exc)
             await asyncio.sleep(STATS_PERIOD)
+
+    def _enforce_empty_dir_limits(self, summary: dict[str, Any]) -> None:
+        """A disk-backed emptyDir over its sizeLimit gets its pod evicted, as the kubelet's eviction manager
+        does: the containers and volumes go, and the pod stays listed as Failed/Evicted until its file
+        changes."""
+        for stats in summary.get("pods", []):
+            uid = stats.get("podRef", {}).get("uid", "")
+            pod = self.desired.get(uid)
+            if pod is None or uid in self.rejected:
+                continue
+            limits = {
+                v["name"]: v["emptyDir"]["sizeLimit"]
+                for v in pod.spec.get("volumes") or []
+                if (v.get("emptyDir") or {}).get("sizeLimit") and v["emptyDir"].get("medium") != "Memory"
+            }
+            for volume in stats.get("volume", []):
+                limit = limits.get(volume.get("name"))
+                if limit is not None and volume.get("usedBytes", 0) > memory_bytes(limit):
+                    message = f'Usage of EmptyDir volume "{volume["name"]}" exceeds the limit "{limit}". '
+                    self.rejected[uid] = Rejection("Evicted", message)
+                    self.recorder.pod_event(pod, "Evicted", message, type=WARNING)
+                    self.workers.terminate(uid, pod.full_name, pod)
+                    break
 
     async def _pod_refs(self) -> list[PodRef]:
         """What the stats provider needs of each pod: its running containers' PIDs and its emptyDirs."""
@@ -418,7 +443,7 @@ class Kubelet:
         return {
             "phase": "Failed",
             "reason": rejection.reason,
-            "message": f"Pod was rejected: {rejection.message}",
+            "message": rejection.message,
             "hostIP": self.node.host_ip,
             "qosClass": pod_qos(pod.spec),
             "startTime": pod_status.now(),

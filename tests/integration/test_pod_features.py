@@ -229,3 +229,30 @@ podInfraContainerImage: registry.k8s.io/pause:3.10
     wait_for("the pod from the one file", lambda: running(agent, "only"), timeout=60)
     manifest.unlink()
     wait_for("the pod to go", lambda: not agent.containers("only", all=True), timeout=30)
+
+
+def test_disk_empty_dir_over_its_size_limit_evicts_the_pod(agent: Agent) -> None:
+    agent.write("hog.yaml", """apiVersion: v1
+kind: Pod
+metadata: {name: hog}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+    - name: app
+      image: busybox:1.35
+      command: [sh, -c, "dd if=/dev/zero of=/scratch/big bs=1024 count=3072; sleep 3600"]
+      volumeMounts: [{name: scratch, mountPath: /scratch}]
+  volumes:
+    - name: scratch
+      emptyDir: {sizeLimit: 1Mi}
+""")
+
+    def evicted() -> dict | None:
+        pod = agent.pod("hog")
+        return pod["status"] if pod and pod["status"].get("reason") == "Evicted" else None
+
+    status = wait_for("the eviction", evicted, timeout=60, interval=0.5)
+    assert status["phase"] == "Failed"
+    assert status["message"].startswith('Usage of EmptyDir volume "scratch" exceeds the limit "1Mi".')
+    wait_for("its containers to go", lambda: not agent.containers("hog", all=True), timeout=30)
+    assert agent.pod("hog")["status"]["reason"] == "Evicted", "the pod stays listed as evicted"

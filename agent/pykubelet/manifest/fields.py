@@ -149,10 +149,6 @@ def _this_node(value: Any, where: Where) -> bool:
     return value == where.node_name
 
 
-def _memory_medium(value: Any, where: Where) -> bool:
-    return where.parent.get("medium") == "Memory"
-
-
 # --- the notes, shared ------------------------------------------------------------------------------------
 
 _SCHEDULER: Final = "only a scheduler acts on it: a static pod is bound to the node that reads it"
@@ -511,11 +507,9 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
     },
     "EmptyDirVolumeSource": {
         "medium": _honoured("`Memory` is a tmpfs"),
-        "sizeLimit": _unsupported(
-            "the size of a disk-backed emptyDir is not enforced yet (the kubelet would evict the pod)",
-            "1Gi",
-            _memory_medium,
-            "`medium: Memory` (the tmpfs size)",
+        "sizeLimit": _honoured(
+            "`Memory`: the tmpfs size; on disk: the pod is evicted when the volume grows past it "
+            "(checked every 10 s, as the kubelet's eviction manager)"
         ),
         "mode": _unsupported(f"{_NOT_YET}: an emptyDir is world-writable (0777)", 0o750),
     },
