@@ -877,10 +877,7 @@ def test_container_restart_policy_is_for_sidecars_only() -> None:
             ],
         ),
         ({"tolerations": "all"}, ['spec.tolerations: Invalid value: "all": must be a list']),
-        (
-            {"serviceAccountName": "default"},
-            [f"spec.serviceAccountName: Forbidden: {api_reference('ServiceAccount')}"],
-        ),
+        ({"serviceAccountName": "default"}, []),
         ({"imagePullSecrets": []}, []),
         (
             {"imagePullSecrets": [{"name": "regcred"}]},

@@ -151,6 +151,10 @@ def _this_node(value: Any, where: Where) -> bool:
 
 # --- the notes, shared ------------------------------------------------------------------------------------
 
+_NO_SERVICE_ACCOUNT: Final = (
+    "there is no API server to hold the ServiceAccount and no token is mounted; the name is only passed "
+    "to fieldRef spec.serviceAccountName (newer kubelets refuse static pods that set it)"
+)
 _SCHEDULER: Final = "only a scheduler acts on it: a static pod is bound to the node that reads it"
 _API_SERVER: Final = "bookkeeping of the API server, which a lone kubelet does not have"
 _NO_CLUSTER_DOMAIN: Final = (
@@ -305,8 +309,8 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
         "schedulingGates": _ignored(_SCHEDULER, [{"name": "example.com/gate"}]),
         "schedulingGroup": _ignored(_SCHEDULER, {"podGroupName": "group"}),
         "securityContext": _honoured(fields_too=True),
-        "serviceAccount": _validated(_API_OBJECT.format("ServiceAccount"), "default"),
-        "serviceAccountName": _validated(_API_OBJECT.format("ServiceAccount"), "default"),
+        "serviceAccount": _ignored(_NO_SERVICE_ACCOUNT, "build-robot"),
+        "serviceAccountName": _ignored(_NO_SERVICE_ACCOUNT, "build-robot"),
         "setHostnameAsFQDN": _ignored(_NO_CLUSTER_DOMAIN, True),
         "shareProcessNamespace": _honoured(),
         "subdomain": _ignored(_NO_CLUSTER_DOMAIN, "web"),

@@ -9,7 +9,7 @@ one function. Containers and init containers share one table; the :class:`_Conte
 (init or not, host network, the declared volumes).
 
 Two rules are pykubelet's own, because it runs static pods without an API server: anything that names an
-API object (ConfigMap, Secret, PersistentVolumeClaim, ServiceAccount, ...) is Forbidden, as in kubelets
+API object (ConfigMap, Secret, PersistentVolumeClaim, ...) is Forbidden, as in kubelets
 with ``PreventStaticPodAPIReferences``; and volume types other than emptyDir and hostPath are Unsupported.
 """
 
@@ -991,8 +991,8 @@ _SPEC: Final = _nested(
             _Field("sysctls", "list", _NAME_VALUE_LIST),
         ))),
         _Field("tolerations", "list", _each("object")),
-        _Field("serviceAccountName", "string", _api_reference("ServiceAccount")),
-        _Field("serviceAccount", "string", _api_reference("ServiceAccount")),
+        _Field("serviceAccountName", "string"),
+        _Field("serviceAccount", "string"),
         _Field("imagePullSecrets", "list", _api_reference("Secret", _DOCKER_LOGIN)),
         _Field("resourceClaims", "list", _api_reference("ResourceClaim")),
     ),
