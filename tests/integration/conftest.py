@@ -218,9 +218,11 @@ def agent(agent_factory: Callable[..., Agent]) -> Agent:
 def shared_agent(tmp_path_factory: pytest.TempPathFactory, docker_api: docker.APIClient) -> Iterator[Agent]:
     """One agent for a whole module of tests that each add and remove their own pods."""
     agent = Agent(tmp_path_factory.mktemp("shared"), docker_api)
-    agent.start()
-    yield agent
-    agent.cleanup()
+    try:
+        agent.start()
+        yield agent
+    finally:  # also when start() fails: never leave an agent process behind
+        agent.cleanup()
 
 
 @pytest.hookimpl(hookwrapper=True)
