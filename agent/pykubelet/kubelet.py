@@ -97,6 +97,7 @@ class Kubelet:
         self._machine: dict[str, Any] | None = None
         self._stats = StatsProvider(self.node.name, options.root_dir)
         self._summary: dict[str, Any] = {"node": {"nodeName": self.node.name}, "pods": []}
+        self._summary_json: dict[bool, bytes] = {}
         self.runtime_ok = False
         self.runtime_error = "not checked yet"
 
@@ -222,9 +223,7 @@ class Kubelet:
                 admitted.append(pod)
                 continue
             self.rejected[uid] = Rejection(rejection.reason, f"Pod was rejected: {rejection.message}")
-            self.recorder.pod_event(
-                pod, rejection.reason, self.rejected[uid].message, type=WARNING
-            )
+            self.recorder.pod_event(pod, rejection.reason, self.rejected[uid].message, type=WARNING)
 
     # -- runtime -------------------------------------------------------------------------------------
 
@@ -233,8 +232,11 @@ class Kubelet:
         started = time.monotonic()
         try:
             result = await self.manager.sync_pod(pod)
-            await self._update_status(pod)
         finally:
+            try:  # a failed sync still shows in /pods: the status says what the runtime has
+                await self._update_status(pod)
+            except Exception as exc:
+                log.debug("Could not update the status: %s", exc, extra={"pod": str(pod)})
             self.metrics.pod_worker.labels(operation).observe(time.monotonic() - started)
             self._synced_once.add(pod.uid)
         return result
@@ -359,6 +361,7 @@ class Kubelet:
             try:
                 refs = await self._pod_refs()
                 self._summary = await asyncio.to_thread(self._stats.collect, refs)
+                self._summary_json.clear()
                 self._enforce_empty_dir_limits(self._summary)
             except Exception as exc:
                 log.warning("Collecting stats failed, will retry: %s", exc)
@@ -390,9 +393,13 @@ class Kubelet:
     async def _pod_refs(self) -> list[PodRef]:
         """What the stats provider needs of each pod: its running containers' PIDs and its emptyDirs."""
         refs = []
+        by_pod: dict[str, list[RuntimeContainer]] = {}
+        for c in await self.runtime.list_pod_containers():  # one listing for the node, not one per pod
+            if c.running:
+                by_pod.setdefault(c.pod_uid, []).append(c)
         for uid, pod in list(self.desired.items()):
             status = self.statuses.get(uid) or {}
-            running = [c for c in await self.runtime.list_pod_containers(uid) if c.running]
+            running = by_pod.get(uid, [])
 
             def ref(c: RuntimeContainer) -> ContainerRef:
                 return ContainerRef(c.name, c.id, c.pid, pod_status.rfc3339(c.started_at) or "")
@@ -481,8 +488,13 @@ class Kubelet:
             self._machine = machine_info()
         return self._machine
 
-    def stats_summary(self, only_cpu_and_memory: bool = False) -> dict[str, Any]:
-        return cpu_and_memory_view(self._summary) if only_cpu_and_memory else self._summary
+    def stats_summary_json(self, only_cpu_and_memory: bool = False) -> bytes:
+        """``/stats/summary``, encoded once per collection (every 10 s) rather than once per request."""
+        cached = self._summary_json.get(only_cpu_and_memory)
+        if cached is None:
+            view = cpu_and_memory_view(self._summary) if only_cpu_and_memory else self._summary
+            cached = self._summary_json[only_cpu_and_memory] = json.dumps(view).encode()
+        return cached
 
     def _metrics_snapshot(self) -> dict[str, Any]:
         running_pods = 0

@@ -2,8 +2,9 @@
 
 As the kubelet's ``pkg/kubelet/config/file.go``: every regular file whose name does not start with "."
 is a manifest, whatever its extension; no recursion; one Pod per file; files over 10 MiB are refused.
-inotify (through watchfiles) triggers a rescan within milliseconds of a write, and a full relist every
-``--file-check-frequency`` catches anything inotify missed. A missing directory is logged and retried.
+inotify (asyncinotify: its descriptor sits in the event loop) triggers a rescan within milliseconds
+of a write, and a full relist every ``--file-check-frequency`` catches anything inotify missed. A
+missing directory is logged and retried.
 
 Each scan re-reads only files whose inode, size or mtime changed, and always produces the *whole*
 snapshot (file -> pod or error), like the kubelet's ``SET`` updates: the consumer diffs it.
@@ -19,11 +20,12 @@ import asyncio
 import logging
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
-import watchfiles
+from asyncinotify import Inotify, Mask
 
 from pykubelet.manifest import FieldError, ManifestError, StaticPod, load_pod
 from pykubelet.manifest.errors import IGNORED_FIELD
@@ -72,6 +74,7 @@ class FileSource:
         self._cache: dict[str, tuple[tuple[int, int, int, int], FileResult]] = {}
         self._logged: dict[str, str] = {}
         self._watch_restart = asyncio.Event()
+        self._dirty = asyncio.Event()
         self._dir_identity: tuple[int, int] | None = None
         self._scan_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,6 +83,7 @@ class FileSource:
         await self.scan(periodic=True)
         self._tasks = [
             asyncio.create_task(self._watch_loop(), name="file-watch"),
+            asyncio.create_task(self._rescan_loop(), name="file-rescan"),
             asyncio.create_task(self._relist_loop(), name="file-relist"),
         ]
 
@@ -99,6 +103,12 @@ class FileSource:
         return self.path if os.path.isdir(self.path) else os.path.dirname(self.path)
 
     async def _watch_loop(self) -> None:
+        """inotify on the directory (the file's directory for a one-file path); restarted when it goes.
+
+        The inotify descriptor sits in the event loop (no polling thread, nothing wakes while nothing
+        happens); each event only marks the directory dirty, and ``_rescan_loop`` coalesces a burst of
+        events into as few scans as it takes.
+        """
         delay = 1.0
         while True:
             directory = self._watch_dir()
@@ -108,25 +118,27 @@ class FileSource:
                 continue
             self._watch_restart.clear()
             try:
-                async for _changes in watchfiles.awatch(
-                    directory,
-                    watch_filter=None,
-                    debounce=200,
-                    step=1,
-                    recursive=False,
-                    stop_event=self._watch_restart,
-                    ignore_permission_denied=True,
-                    rust_timeout=1000,
-                ):
+                with Inotify() as inotify:
+                    inotify.add_watch(directory, _WATCH_MASK)
+                    self._dirty.set()  # anything that happened before the watch existed
                     delay = 1.0
-                    await self.scan(periodic=False)
-            except (FileNotFoundError, OSError, RuntimeError) as exc:
+                    async for event in _until(inotify, self._watch_restart):
+                        self._dirty.set()
+                        if event.mask & (Mask.IGNORED | Mask.DELETE_SELF | Mask.MOVE_SELF):
+                            break  # the directory itself went: watch the new one when it is back
+            except OSError as exc:
                 log.warning(
                     "Watching the manifest path failed, will retry: %s", exc, extra={"file": directory}
                 )
-            await self.scan(periodic=False)
+            self._dirty.set()
             await asyncio.sleep(min(delay, 1.0))
             delay = min(delay * 2, 20.0)
+
+    async def _rescan_loop(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self.scan(periodic=False)
 
     # -- the scan ------------------------------------------------------------------------------------
 
@@ -277,3 +289,32 @@ def log_warnings(logger: logging.Logger, source: str, warnings: tuple[FieldError
     for w in warnings:
         if w.kind != IGNORED_FIELD:
             logger.warning("Manifest warning: %s", w, extra={"file": source, "field": w.path})
+
+
+_WATCH_MASK = (
+    Mask.CREATE
+    | Mask.CLOSE_WRITE
+    | Mask.MODIFY
+    | Mask.ATTRIB
+    | Mask.DELETE
+    | Mask.MOVED_FROM
+    | Mask.MOVED_TO
+    | Mask.DELETE_SELF
+    | Mask.MOVE_SELF
+    | Mask.ONLYDIR
+)
+
+
+async def _until(inotify: Inotify, stop: asyncio.Event) -> AsyncIterator[Any]:
+    """The watch's events until ``stop`` is set (the directory was replaced under the same path)."""
+    events = aiter(inotify)
+    while not stop.is_set():
+        next_event = asyncio.ensure_future(anext(events))
+        stopped = asyncio.ensure_future(stop.wait())
+        done, _ = await asyncio.wait({next_event, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if next_event not in done:
+            next_event.cancel()
+            stopped.cancel()
+            return
+        stopped.cancel()
+        yield next_event.result()

@@ -175,6 +175,7 @@ class DockerRuntime:
         self._inspect_cache: dict[str, tuple[str, RuntimeContainer]] = {}
         self._image_cache: dict[str, dict[str, Any]] = {}
         self._exec_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="exec")
+        self._stop_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="stop")
         self._exec_clients: dict[int, docker.APIClient] = {}
         self.on_operation: Callable[[str, float, bool], None] | None = None
 
@@ -193,13 +194,20 @@ class DockerRuntime:
         """A separate connection, for long-lived streams (events) that must not hold a pool slot."""
         return docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)
 
-    async def call(self, operation: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def call(
+        self,
+        operation: str,
+        fn: Callable[..., T],
+        *args: Any,
+        pool: ThreadPoolExecutor | None = None,
+        **kwargs: Any,
+    ) -> T:
         """Run one blocking SDK call off the event loop, timing it for the runtime metrics."""
         loop = asyncio.get_running_loop()
         start = time.monotonic()
         ok = False
         try:
-            result = await loop.run_in_executor(self._pool, lambda: fn(*args, **kwargs))
+            result = await loop.run_in_executor(pool or self._pool, lambda: fn(*args, **kwargs))
             ok = True
             return result
         finally:
@@ -364,7 +372,15 @@ class DockerRuntime:
         """``docker stop -t grace``: the image's stop signal (or SIGTERM), SIGKILL after ``grace``."""
         with contextlib.suppress(docker.errors.NotFound):
             try:
-                await self.call("stop_container", self.client.stop, container_id, timeout=max(grace, 0))
+                # On its own wide pool: a stop waits out the grace period, and 50 pods stopping at once
+                # must neither queue behind each other nor starve the other pods' calls.
+                await self.call(
+                    "stop_container",
+                    self.client.stop,
+                    container_id,
+                    timeout=max(grace, 0),
+                    pool=self._stop_pool,
+                )
             except docker.errors.APIError as exc:
                 if exc.status_code != 304:  # already stopped
                     raise

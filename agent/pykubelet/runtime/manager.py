@@ -251,7 +251,11 @@ class RuntimeManager:
             latest = current[0] if current else None
             if latest is not None and latest.state == "exited" and latest.exit_code == 0:
                 continue
-            if latest is not None and latest.state in ("running", "created"):
+            reuse: int | None = None
+            if latest is not None and latest.state == "created":
+                await self.runtime.remove(latest.id)  # left created by a killed agent: start it anew
+                latest, reuse = None, latest.attempt
+            if latest is not None and latest.state == "running":
                 return SyncResult()
             if latest is not None:
                 if policy == "Never":
@@ -260,7 +264,7 @@ class RuntimeManager:
                 if wait:
                     return SyncResult(requeue_after=wait)
             prior = (previous.get(spec["name"]) or [None])[0]
-            restart_count = prior.attempt + 1 if prior is not None else 0
+            restart_count = reuse if reuse is not None else prior.attempt + 1 if prior is not None else 0
             result = await self._start_container(pod, spec, "init", sandbox, restart_count, pod_volumes)
             return SyncResult(requeue_after=result)
         return None
@@ -302,7 +306,11 @@ class RuntimeManager:
                     waits.append(0.0)
                 continue
             if latest.state == "created":
-                continue  # being started by a concurrent step; its start event will wake us
+                # Left created by an agent killed between create and start (syncs of one pod never overlap,
+                # so nobody else is starting it): remove it and start the container anew.
+                await self.runtime.remove(latest.id)
+                to_start.append((spec, latest.attempt))
+                continue
             if not should_restart(policy, latest.exit_code):
                 continue
             wait = self._crash_backoff(pod, spec, latest)
@@ -367,7 +375,13 @@ class RuntimeManager:
             return self.backoff.remaining(key)
         try:
             await self._ensure_image(pod, spec, spec["image"], spec.get("imagePullPolicy", "IfNotPresent"))
-            config = self._container_config(pod, spec, kind, sandbox, restart_count, pod_volumes)
+            try:
+                config = self._container_config(pod, spec, kind, sandbox, restart_count, pod_volumes)
+            except OSError as exc:  # the pod directory (--root-dir) is not writable, or the disk is full
+                raise RuntimeError_(
+                    "CreateContainerConfigError",
+                    f"cannot prepare the container under {self.settings.root_dir}: {exc.strerror or exc}",
+                ) from exc
             container_id = await self.runtime.create(**config)
             self.recorder.pod_event(pod, "Created", f"Created container {name}", container=name, init=init)
             await self.runtime.start(container_id)
@@ -567,7 +581,7 @@ class RuntimeManager:
         env: dict[str, str] = {}
         pod_ip = self.node.host_ip if pod.spec.get("hostNetwork") else sandbox.ip
         for item in spec.get("env") or []:
-            if "valueFrom" in item:
+            if item.get("valueFrom") is not None:  # ``valueFrom: null`` is absent, as the API server reads it
                 env[item["name"]] = self._env_from(pod, spec, item["valueFrom"], pod_ip)
             else:
                 env[item["name"]] = expand(str(item.get("value", "")), env)

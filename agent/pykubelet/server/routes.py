@@ -97,7 +97,9 @@ async def spec_redirect(request: web.Request) -> web.Response:
 async def stats_summary(request: web.Request) -> web.Response:
     kubelet: Kubelet = request.app[KUBELET]
     only = request.query.get("only_cpu_and_memory", "").lower() == "true"
-    return _json(kubelet.stats_summary(only_cpu_and_memory=only))
+    return web.Response(
+        body=kubelet.stats_summary_json(only_cpu_and_memory=only), content_type="application/json"
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:

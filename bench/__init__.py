@@ -1,0 +1,1 @@
+"""The pykubelet benchmark: `.venv/bin/python -m bench` (see README, "Benchmarks")."""

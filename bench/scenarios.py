@@ -1,0 +1,492 @@
+"""The five measurements of issue 5, each pykubelet figure beside its floor measured in the same run.
+
+Repetitions alternate pykubelet, the floor and the peer, so a change in the machine's background load
+(other engineers' tests share it) lands on all of them alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import signal
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import docker
+import yaml
+
+from bench.common import (
+    BUSYBOX,
+    NGINX,
+    NODE_LABEL,
+    PAUSE,
+    POD_LABEL,
+    AgentProcess,
+    EventRecorder,
+    busybox_pod,
+    container_count,
+    poll,
+    summary,
+    walkthrough_pod,
+)
+from bench.podman import Podman
+
+START_TIMEOUT = 120.0
+REMOVE_TIMEOUT = 120.0
+BURST_TIMEOUT = 600.0
+POOL = 16  # the agent's Docker thread pool is 16 threads too
+
+
+class Context:
+    def __init__(
+        self,
+        api: docker.APIClient,
+        events: EventRecorder,
+        work: Path,
+        podman: Podman | None,
+        log: Callable[[str], None],
+    ) -> None:
+        self.api = api
+        self.events = events
+        self.work = work
+        self.podman = podman
+        self.log = log
+
+
+# -- the floor: the same containers, straight through the SDK -----------------------------------------
+
+
+def _floor_labels(node: str, pod: str) -> dict[str, str]:
+    return {NODE_LABEL: node, POD_LABEL: pod}
+
+
+def floor_create_pod(
+    api: docker.APIClient, node: str, pod: dict[str, Any], volume_root: Path, parallel_apps: bool = False
+) -> list[str]:
+    """Infra container, then each app container joined to its network and IPC namespaces, emptyDirs
+    as bind mounts: what pykubelet asks of Docker, without the agent around it."""
+    name = pod["metadata"]["name"]
+    labels = _floor_labels(node, name)
+    sandbox = api.create_container(
+        PAUSE, name=f"bench_POD_{name}_{node}", labels=labels,
+        host_config=api.create_host_config(network_mode="bridge", ipc_mode="shareable"),
+    )["Id"]  # fmt: skip
+    api.start(sandbox)
+    dirs = {}
+    for volume in pod["spec"].get("volumes") or []:
+        path = volume_root / node / name / volume["name"]
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o777)
+        dirs[volume["name"]] = path
+
+    def app(spec: dict[str, Any]) -> str:
+        binds = [f"{dirs[m['name']]}:{m['mountPath']}:rw" for m in spec.get("volumeMounts") or []]
+        cid = api.create_container(
+            spec["image"], name=f"bench_{spec['name']}_{name}_{node}", labels=labels,
+            entrypoint=spec.get("command"), command=spec.get("args"),
+            host_config=api.create_host_config(
+                network_mode=f"container:{sandbox}", ipc_mode=f"container:{sandbox}", binds=binds or None
+            ),
+        )["Id"]  # fmt: skip
+        api.start(cid)
+        return cid
+
+    specs = pod["spec"]["containers"]
+    if parallel_apps and len(specs) > 1:
+        with ThreadPoolExecutor(len(specs)) as pool:
+            apps = list(pool.map(app, specs))
+    else:
+        apps = [app(spec) for spec in specs]
+    return [sandbox, *apps]
+
+
+def floor_remove(api: docker.APIClient, cids: list[str]) -> None:
+    for cid in reversed(cids):  # apps first, then the infra container
+        api.remove_container(cid, force=True)
+
+
+# -- 1 and 2: start latency and removal of one pod ----------------------------------------------------
+
+
+def single_pod(
+    ctx: Context, agent: AgentProcess, floor_node: str, reps: int, use_podman: bool
+) -> dict[str, Any]:
+    kinds: dict[str, Callable[[str], dict[str, Any]]] = {
+        "walkthrough": walkthrough_pod,
+        "busybox": busybox_pod,
+    }
+    results: dict[str, Any] = {}
+    for kind, make in kinds.items():
+        samples: dict[str, list[float]] = {k: [] for k in (
+            "start", "react", "remove", "floor_start", "floor_start_parallel", "floor_remove",
+            "podman_start", "podman_remove",
+        )}  # fmt: skip
+        podman_error = ""
+        ops0 = runtime_ops(agent)
+        for rep in range(reps):
+            pod = make(f"bench-{kind}-{rep}")
+            name = pod["metadata"]["name"]
+            expected = container_count(pod)
+
+            # pykubelet: file written -> all containers started; file deleted -> all containers gone
+            full = f"{name}-{agent.node}"
+            t0 = time.time()
+            agent.write(f"{name}.yaml", pod)
+            first, last = ctx.events.wait_started(agent.node, {full: expected}, t0, START_TIMEOUT)
+            samples["start"].append(last - t0)
+            samples["react"].append(first - t0)
+            for phase, value in ctx.events.timeline(agent.node, full, t0).items():
+                samples.setdefault(f"phase_{phase}", []).append(value)
+            cids = ctx.events.started_cids(agent.node, [full], t0)
+            time.sleep(0.5)  # let the agent finish its bookkeeping (status, log links) before the delete
+            t1 = time.time()
+            agent.remove(f"{name}.yaml")
+            gone = ctx.events.wait_destroyed(agent.node, cids, t1, REMOVE_TIMEOUT)
+            samples["remove"].append(gone - t1)
+
+            # the floor: the same containers created and started one after another, then force-removed
+            for key, parallel in (("floor_start", False), ("floor_start_parallel", True)):
+                t0 = time.time()
+                created = floor_create_pod(
+                    ctx.api, floor_node, pod, ctx.work / "floor", parallel_apps=parallel
+                )
+                _, last = ctx.events.wait_started(floor_node, {name: expected}, t0, START_TIMEOUT)
+                samples[key].append(last - t0)
+                if not parallel:
+                    for phase, value in ctx.events.timeline(floor_node, name, t0).items():
+                        samples.setdefault(f"floor_phase_{phase}", []).append(value)
+                time.sleep(0.2)
+                t1 = time.time()
+                floor_remove(ctx.api, created)
+                gone = ctx.events.wait_destroyed(floor_node, set(created), t1, REMOVE_TIMEOUT)
+                if not parallel:
+                    samples["floor_remove"].append(gone - t1)
+                shutil.rmtree(ctx.work / "floor" / floor_node / name, ignore_errors=True)
+
+            # the peer
+            if use_podman and ctx.podman is not None and not podman_error:
+                path = ctx.work / "podman" / f"{name}.yaml"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(yaml.safe_dump(pod))
+                (result,) = ctx.podman.play_down([path], timeout=180) or [{"error": "no result"}]
+                if result.get("error") or result.get("running", 0) < expected - 1:
+                    podman_error = result.get("error") or f"only {result.get('running')} containers ran"
+                else:
+                    samples["podman_start"].append(result["play"])
+                    samples["podman_remove"].append(result["down"])
+            ctx.log(
+                f"  {kind} rep {rep + 1}/{reps}: start {samples['start'][-1]:.3f}s "
+                f"(floor {samples['floor_start'][-1]:.3f}s), remove {samples['remove'][-1]:.3f}s "
+                f"(floor {samples['floor_remove'][-1]:.3f}s)"
+            )
+        results[kind] = {k: summary(v) for k, v in samples.items()}
+        results[kind]["docker_calls_per_pod"] = {
+            op: {k: round(v / reps, 3) for k, v in d.items()}
+            for op, d in ops_delta(ops0, runtime_ops(agent)).items()
+        }
+        results[kind]["containers"] = container_count(make("x"))
+        if podman_error:
+            results[kind]["podman_error"] = podman_error
+    return results
+
+
+# -- 3: a burst of pods ---------------------------------------------------------------------------------
+
+
+def burst(ctx: Context, agent: AgentProcess, floor_node: str, pods: int, reps: int) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {k: [] for k in ("start", "remove", "floor_start", "floor_remove")}
+    docker_calls: list[dict[str, Any]] = []
+    for rep in range(reps):
+        manifests = [busybox_pod(f"bench-burst{rep}-{i:03d}") for i in range(pods)]
+        names = {f"{p['metadata']['name']}-{agent.node}": 2 for p in manifests}
+        ops0 = runtime_ops(agent)
+        t0 = time.time()
+        for pod in manifests:
+            agent.write(f"{pod['metadata']['name']}.yaml", pod)
+        _, last = ctx.events.wait_started(agent.node, names, t0, BURST_TIMEOUT)
+        samples["start"].append(last - t0)
+        ops1 = runtime_ops(agent)
+        cids = ctx.events.started_cids(agent.node, names, t0)
+        time.sleep(2.0)
+        ops2 = runtime_ops(agent)
+        t1 = time.time()
+        for pod in manifests:
+            agent.remove(f"{pod['metadata']['name']}.yaml")
+        gone = ctx.events.wait_destroyed(agent.node, cids, t1, BURST_TIMEOUT)
+        samples["remove"].append(gone - t1)
+        docker_calls.append({"start": ops_delta(ops0, ops1), "remove": ops_delta(ops2, runtime_ops(agent))})
+
+        floor_names = {p["metadata"]["name"]: 2 for p in manifests}
+        t0 = time.time()
+        with ThreadPoolExecutor(POOL) as pool:
+            created = [c for cs in pool.map(
+                lambda p: floor_create_pod(ctx.api, floor_node, p, ctx.work / "floor"), manifests
+            ) for c in cs]  # fmt: skip
+        _, last = ctx.events.wait_started(floor_node, floor_names, t0, BURST_TIMEOUT)
+        samples["floor_start"].append(last - t0)
+        time.sleep(2.0)
+        t1 = time.time()
+        with ThreadPoolExecutor(POOL) as pool:
+            list(pool.map(lambda cid: ctx.api.remove_container(cid, force=True), created))
+        gone = ctx.events.wait_destroyed(floor_node, set(created), t1, BURST_TIMEOUT)
+        samples["floor_remove"].append(gone - t1)
+        ctx.log(
+            f"  burst rep {rep + 1}/{reps}: start {samples['start'][-1]:.2f}s "
+            f"(floor {samples['floor_start'][-1]:.2f}s), remove {samples['remove'][-1]:.2f}s "
+            f"(floor {samples['floor_remove'][-1]:.2f}s)"
+        )
+    out: dict[str, Any] = {k: summary(v) for k, v in samples.items()}
+    out["pods"] = pods
+    out["containers"] = pods * 2
+    out["docker_calls"] = docker_calls
+    return out
+
+
+# -- 4: steady state, 5: restart adoption ---------------------------------------------------------------
+
+
+def start_pods(ctx: Context, agent: AgentProcess, pods: int) -> list[str]:
+    manifests = [busybox_pod(f"bench-steady-{i:03d}") for i in range(pods)]
+    names = {f"{p['metadata']['name']}-{agent.node}": 2 for p in manifests}
+    t0 = time.time()
+    for pod in manifests:
+        agent.write(f"{pod['metadata']['name']}.yaml", pod)
+    ctx.events.wait_started(agent.node, names, t0, BURST_TIMEOUT)
+    poll("/pods to show every pod running", lambda: pods_complete(agent, pods), 120, interval=0.2)
+    return [f"{p['metadata']['name']}.yaml" for p in manifests]
+
+
+def pods_complete(agent: AgentProcess, expected: int) -> bool:
+    items = agent.get_json("/pods")["items"]
+    if len(items) != expected:
+        return False
+    for item in items:
+        statuses = (item.get("status") or {}).get("containerStatuses") or []
+        if not statuses or not all("running" in (s.get("state") or {}) for s in statuses):
+            return False
+    return True
+
+
+def runtime_ops(agent: AgentProcess) -> dict[str, list[float]]:
+    """The agent's own Docker call counters from /metrics: operation -> [calls, seconds]."""
+    ops: dict[str, list[float]] = {}
+    with contextlib.suppress(Exception):
+        for line in agent.get_text("/metrics", timeout=10).splitlines():
+            for prefix, index in (
+                ("kubelet_runtime_operations_total{", 0),
+                ("kubelet_runtime_operations_duration_seconds_sum{", 1),
+            ):
+                if line.startswith(prefix):
+                    op = line.split('operation_type="', 1)[1].split('"', 1)[0]
+                    ops.setdefault(op, [0.0, 0.0])[index] = float(line.rsplit(" ", 1)[1])
+    return ops
+
+
+def ops_delta(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Docker calls made between two snapshots; seconds include waiting for one of the agent's threads."""
+    out = {}
+    for op, (calls, seconds) in after.items():
+        calls0, seconds0 = before.get(op, [0.0, 0.0])
+        if calls - calls0:
+            out[op] = {"calls": calls - calls0, "seconds": round(seconds - seconds0, 3)}
+    return out
+
+
+def cpu_seconds(agent: AgentProcess) -> float:
+    times = agent.process().cpu_times()
+    return float(times.user + times.system)
+
+
+def steady(
+    ctx: Context,
+    agent: AgentProcess,
+    pods: int,
+    idle_seconds: float,
+    settle: float,
+    load_seconds: float,
+    load_requests: int,
+    concurrency: int,
+) -> dict[str, Any]:
+    ctx.log(f"  steady: {pods} pods running; settling {settle:g}s, then {idle_seconds:g}s idle")
+    time.sleep(settle)
+    proc = agent.process()
+    rss_samples = []
+    ops0 = runtime_ops(agent)
+    cpu0, wall0 = cpu_seconds(agent), time.monotonic()
+    deadline = wall0 + idle_seconds
+    while time.monotonic() < deadline:
+        rss_samples.append(proc.memory_info().rss)
+        time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    cpu1, wall1 = cpu_seconds(agent), time.monotonic()
+    idle_calls = ops_delta(ops0, runtime_ops(agent))
+    result: dict[str, Any] = {
+        "idle_docker_calls": idle_calls,
+        "pods": pods,
+        "idle_seconds": round(wall1 - wall0, 3),
+        "idle_cpu_percent": 100 * (cpu1 - cpu0) / (wall1 - wall0),
+        "rss_bytes": proc.memory_info().rss,
+        "rss_max_bytes": max(rss_samples) if rss_samples else proc.memory_info().rss,
+        "pods_json_bytes": len(agent.get_text("/pods")),
+        "summary_json_bytes": len(agent.get_text("/stats/summary")),
+    }
+    for path, rate in (("/pods", 1000), ("/stats/summary", 200)):
+        cpu0 = cpu_seconds(agent)
+        load = asyncio.run(http_load(agent.url(path), load_seconds, load_requests, concurrency))
+        load["agent_cpu_percent"] = 100 * (cpu_seconds(agent) - cpu0) / load["seconds"]
+        ctx.log(
+            f"  {path}, closed loop: {load['requests_per_second']:.0f} req/s, p99 "
+            f"{1000 * load['latency']['p99']:.1f} ms ({load['requests']} requests, {load['errors']} errors, "
+            f"agent CPU {load['agent_cpu_percent']:.0f}%)"
+        )
+        cpu0 = cpu_seconds(agent)
+        paced = asyncio.run(http_rate(agent.url(path), rate, load_seconds, concurrency * 2))
+        paced["agent_cpu_percent"] = 100 * (cpu_seconds(agent) - cpu0) / paced["seconds"]
+        load["paced"] = paced
+        result[path] = load
+        ctx.log(
+            f"  {path}, {rate} req/s offered: {paced['requests_per_second']:.0f} req/s done, p99 "
+            f"{1000 * paced['latency']['p99']:.1f} ms ({paced['errors']} errors, "
+            f"agent CPU {paced['agent_cpu_percent']:.0f}%)"
+        )
+    result["rss_after_load_bytes"] = proc.memory_info().rss
+    return result
+
+
+async def http_load(url: str, seconds: float, max_requests: int, concurrency: int) -> dict[str, Any]:
+    """``concurrency`` keep-alive clients on loopback, until ``max_requests`` or ``seconds``."""
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    issued = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+
+    async def client(session: aiohttp.ClientSession) -> None:
+        nonlocal errors, issued
+        while issued < max_requests and time.perf_counter() < deadline:
+            issued += 1
+            t = time.perf_counter()
+            try:
+                async with session.get(url) as response:
+                    await response.read()
+                    if response.status != 200:
+                        errors += 1
+                        continue
+            except aiohttp.ClientError:
+                errors += 1
+                continue
+            latencies.append(time.perf_counter() - t)
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        await asyncio.gather(*(client(session) for _ in range(concurrency)))
+    elapsed = time.perf_counter() - start
+    return {
+        "url_path": url.split(":", 2)[-1].split("/", 1)[-1],
+        "concurrency": concurrency,
+        "seconds": elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
+        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
+    }
+
+
+async def http_rate(url: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    """Open loop: requests sent at a fixed ``rate`` for ``seconds``, each timed from when it was due
+    (so a stalled server shows in the latency instead of slowing the client down)."""
+    import aiohttp
+
+    total = int(rate * seconds)
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=connections)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        start = time.perf_counter()
+
+        async def one(due: float) -> None:
+            nonlocal errors
+            try:
+                async with session.get(url) as response:
+                    await response.read()
+                    ok = response.status == 200
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                ok = False
+            if ok:
+                latencies.append(time.perf_counter() - due)
+            else:
+                errors += 1
+
+        tasks = []
+        for i in range(total):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(due)))
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - start
+    return {
+        "offered_rate": rate,
+        "connections": connections,
+        "seconds": elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
+        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
+    }
+
+
+def adoption(ctx: Context, agent: AgentProcess, pods: int, reps: int, observe: float) -> dict[str, Any]:
+    samples: dict[str, list[float]] = {"healthz": [], "pods_complete": [], "restarted": []}
+    for rep in range(reps):
+        before = {c["Id"] for c in ctx.api.containers(filters={"label": [f"{NODE_LABEL}={agent.node}"]})}
+        agent.kill(signal.SIGKILL)
+        t_wall = time.time()
+        t0 = time.monotonic()
+        agent.spawn()
+        poll("/healthz ok after the restart", lambda: agent.get_text("/healthz", timeout=2) == "ok", 60, 0.01)
+        t_health = time.monotonic()
+        poll("a complete /pods after the restart", lambda: pods_complete(agent, pods), 120, 0.02)
+        t_pods = time.monotonic()
+        time.sleep(observe)  # late restarts count too
+        started = {e.cid for e in ctx.events.select(agent.node, "start", since=t_wall)}
+        after = {c["Id"] for c in ctx.api.containers(filters={"label": [f"{NODE_LABEL}={agent.node}"]})}
+        restarted = len(started | (after - before))
+        lost = len(before - after)
+        samples["healthz"].append(t_health - t0)
+        samples["pods_complete"].append(t_pods - t0)
+        samples["restarted"].append(float(restarted))
+        ctx.log(
+            f"  adoption rep {rep + 1}/{reps}: /healthz ok {t_health - t0:.2f}s, /pods complete "
+            f"{t_pods - t0:.2f}s, {restarted} containers (re)started, {lost} gone"
+        )
+    out: dict[str, Any] = {k: summary(v) for k, v in samples.items()}
+    out["pods"] = pods
+    out["containers"] = pods * 2
+    return out
+
+
+def stop_all(ctx: Context, agent: AgentProcess, files: list[str], timeout: float = BURST_TIMEOUT) -> None:
+    """Delete the files and wait (bounded) until the agent has removed every container."""
+    for name in files:
+        with contextlib.suppress(FileNotFoundError):
+            agent.remove(name)
+    poll("the agent to remove every pod",
+         lambda: not ctx.api.containers(all=True, filters={"label": [f"{NODE_LABEL}={agent.node}"]}),
+         timeout, interval=0.5)  # fmt: skip
+
+
+def work_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="pykubelet-bench-"))
+
+
+__all__ = ["BUSYBOX", "NGINX", "Context", "adoption", "burst", "single_pod", "steady", "stop_all", "work_dir"]
