@@ -42,6 +42,7 @@ from pykubelet.manifest.schema import (
     render_path,
     resolve,
 )
+from pykubelet.manifest.validate import API_VOLUMES
 
 __all__ = ["RULES", "Classified", "Rule", "Support", "classify", "locations", "markdown"]
 
@@ -167,14 +168,8 @@ _LOCAL_VOLUMES: Final = "only emptyDir and hostPath volumes are supported"
 _PROBER: Final = "run by the prober"
 _NOT_YET: Final = "not applied yet"
 
-# The API server's volume types pykubelet refuses (validate.py says why: an API object, or not local).
-_API_VOLUMES: Final = {
-    "configMap": "ConfigMap",
-    "secret": "Secret",
-    "persistentVolumeClaim": "PersistentVolumeClaim",
-    "projected": "ConfigMap, Secret, ServiceAccount token",
-    "ephemeral": "PersistentVolumeClaim",
-}
+# The API server's volume types pykubelet refuses: validate.py refuses them and says why.
+_API_VOLUMES: Final = API_VOLUMES
 _OTHER_VOLUMES: Final = (
     "awsElasticBlockStore", "azureDisk", "azureFile", "cephfs", "cinder", "csi", "downwardAPI", "fc",
     "flexVolume", "flocker", "gcePersistentDisk", "gitRepo", "glusterfs", "image", "iscsi", "nfs",

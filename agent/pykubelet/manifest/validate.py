@@ -907,7 +907,7 @@ _LOCAL_VOLUMES: Final[dict[str, tuple[_Field, ...]]] = {
         _Field("type", "string", _enum(*_HOST_PATH_TYPES)),
     ),
 }
-_API_VOLUMES: Final = {
+API_VOLUMES: Final = {
     "configMap": "ConfigMap",
     "secret": "Secret",
     "persistentVolumeClaim": "PersistentVolumeClaim",
@@ -927,8 +927,8 @@ def _volume_source(volume: dict[str, Any], path: str, ctx: _Context) -> Iterator
             yield FieldError(_child(path, str(key)), "Unsupported value", _UNKNOWN_VOLUME_TYPE, key)
     if chosen in _LOCAL_VOLUMES:
         yield from _typed_source(volume, path, chosen, _LOCAL_VOLUMES[chosen], ctx)
-    elif chosen in _API_VOLUMES:
-        detail = _static_reference(_API_VOLUMES[chosen], "use hostPath or emptyDir")
+    elif chosen in API_VOLUMES:
+        detail = _static_reference(API_VOLUMES[chosen], "use hostPath or emptyDir")
         yield forbidden(_child(path, chosen), detail)
     elif chosen is not None:
         yield FieldError(path, "Unsupported value", _LOCAL_ONLY, chosen)
