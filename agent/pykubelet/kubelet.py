@@ -232,14 +232,22 @@ class Kubelet:
         started = time.monotonic()
         try:
             result = await self.manager.sync_pod(pod)
+        except asyncio.CancelledError:
+            raise  # shutting down: no more Docker calls (the engine may be the reason we are stuck)
+        except Exception:
+            await self._update_status_quietly(pod)  # a failed sync still shows in /pods
+            raise
         finally:
-            try:  # a failed sync still shows in /pods: the status says what the runtime has
-                await self._update_status(pod)
-            except Exception as exc:
-                log.debug("Could not update the status: %s", exc, extra={"pod": str(pod)})
             self.metrics.pod_worker.labels(operation).observe(time.monotonic() - started)
             self._synced_once.add(pod.uid)
+        await self._update_status(pod)
         return result
+
+    async def _update_status_quietly(self, pod: StaticPod) -> None:
+        try:
+            await self._update_status(pod)
+        except Exception as exc:
+            log.debug("Could not update the status: %s", exc, extra={"pod": str(pod)})
 
     async def _update_status(self, pod: StaticPod) -> None:
         containers = await self.runtime.list_pod_containers(pod.uid)
