@@ -16,24 +16,14 @@ import docker
 import pytest
 
 from tests.fault.helpers import IMAGES
-from tests.integration.conftest import Agent
+from tests.integration.conftest import Agent, connect_docker
 
 FAULT_SEED = int(os.environ.get("PYKUBELET_FAULT_SEED", "20261127"))
 
 
 @pytest.fixture(scope="session")
 def docker_api() -> docker.APIClient:
-    client = docker.APIClient(version="1.41", timeout=60)
-    try:
-        client.ping()
-    except Exception as exc:  # fail, never skip: these tests exist to run against a real engine
-        pytest.fail(f"no Docker engine answers ({exc}); start one with scripts/ensure-docker.sh")
-    for image in IMAGES:
-        try:
-            client.inspect_image(image)
-        except docker.errors.ImageNotFound:
-            pytest.fail(f"image {image} is missing: build the test images with scripts/build-images.sh")
-    return client
+    return connect_docker(IMAGES)
 
 
 @pytest.fixture

@@ -52,19 +52,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def docker_api() -> docker.APIClient:
+TEST_IMAGES = ("busybox:1.35", "nginx:1.22", "registry.k8s.io/pause:3.10")
+
+
+def connect_docker(images: tuple[str, ...] = TEST_IMAGES) -> docker.APIClient:
+    """The shared engine, checked: fail (never skip) when it does not answer or an image is missing."""
     client = docker.APIClient(version="1.41", timeout=60)
     try:
         client.ping()
     except Exception as exc:  # fail, never skip: these tests exist to run against a real engine
         pytest.fail(f"no Docker engine answers ({exc}); start one with scripts/ensure-docker.sh")
-    for image in ("busybox:1.35", "nginx:1.22", "registry.k8s.io/pause:3.10"):
+    for image in images:
         try:
             client.inspect_image(image)
         except docker.errors.ImageNotFound:
             pytest.fail(f"image {image} is missing: build the test images with scripts/build-images.sh")
     return client
+
+
+@pytest.fixture(scope="session")
+def docker_api() -> docker.APIClient:
+    return connect_docker()
 
 
 class Agent:

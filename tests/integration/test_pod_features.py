@@ -168,6 +168,16 @@ spec:
     assert agent.pods() == []
 
 
+LATE = """apiVersion: v1
+kind: Pod
+metadata: {name: late}
+spec:
+  terminationGracePeriodSeconds: 2
+  containers:
+    - {name: app, image: "busybox:1.35", command: [sleep, "3600"]}
+"""
+
+
 def test_manifest_directory_missing_at_start_then_created(agent_factory) -> None:  # type: ignore[no-untyped-def]
     agent = agent_factory()
     shutil.rmtree(agent.manifests)
@@ -176,14 +186,7 @@ def test_manifest_directory_missing_at_start_then_created(agent_factory) -> None
     agent.manifests.mkdir()
     agent.write(
         "late.yaml",
-        """apiVersion: v1
-kind: Pod
-metadata: {name: late}
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-    - {name: app, image: "busybox:1.35", command: [sleep, "3600"]}
-""",
+        LATE,
     )
     wait_for("the pod to run once the directory exists", lambda: running(agent, "late"), timeout=60)
     # Delete the whole directory: the pod goes; recreate it: the pod comes back as the same pod.
@@ -193,14 +196,7 @@ spec:
     agent.manifests.mkdir()
     agent.write(
         "late.yaml",
-        """apiVersion: v1
-kind: Pod
-metadata: {name: late}
-spec:
-  terminationGracePeriodSeconds: 2
-  containers:
-    - {name: app, image: "busybox:1.35", command: [sleep, "3600"]}
-""",
+        LATE,
     )
     wait_for("the pod back", lambda: running(agent, "late"), timeout=60)
     assert agent.pod("late")["metadata"]["uid"] == uid, "same content, same file, same node: same uid"
@@ -232,7 +228,9 @@ podInfraContainerImage: registry.k8s.io/pause:3.10
 
 
 def test_disk_empty_dir_over_its_size_limit_evicts_the_pod(agent: Agent) -> None:
-    agent.write("hog.yaml", """apiVersion: v1
+    agent.write(
+        "hog.yaml",
+        """apiVersion: v1
 kind: Pod
 metadata: {name: hog}
 spec:
@@ -245,7 +243,8 @@ spec:
   volumes:
     - name: scratch
       emptyDir: {sizeLimit: 1Mi}
-""")
+""",
+    )
 
     def evicted() -> dict | None:
         pod = agent.pod("hog")
