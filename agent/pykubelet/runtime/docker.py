@@ -13,7 +13,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -162,6 +162,54 @@ def _apply_state(record: RuntimeContainer, state: dict[str, Any]) -> None:
         record.state = "created"
 
 
+class _SharedListing:
+    """``docker ps`` for many askers at once: who asks while a listing is in flight joins the next one.
+
+    Fifty pods deleted (or added) together would otherwise make fifty listings, each walking every
+    container in the engine while it is busiest. Each asker still gets a listing that *started after*
+    it asked, so it sees everything it did before asking; one asker alone gets a listing of its pod.
+    """
+
+    def __init__(self, fetch: Callable[[set[str]], Awaitable[list[dict[str, Any]]]]) -> None:
+        self._fetch = fetch
+        self._lock = asyncio.Lock()
+        self._next: tuple[set[str], asyncio.Future[list[dict[str, Any]]]] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def get(self, uid: str) -> list[dict[str, Any]]:
+        """The summaries of one pod's containers, or of the node's when ``uid`` is empty."""
+        if self._next is None:
+            future: asyncio.Future[list[dict[str, Any]]] = asyncio.get_running_loop().create_future()
+            future.add_done_callback(lambda f: f.cancelled() or f.exception())  # retrieved if nobody waits
+            self._next = (set(), future)
+            task = asyncio.create_task(self._run(self._next))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        uids, future = self._next
+        uids.add(uid)
+        summaries = await asyncio.shield(future)
+        if not uid:
+            return summaries
+        return [s for s in summaries if (s.get("Labels") or {}).get(L.POD_UID) == uid]
+
+    async def _run(self, batch: tuple[set[str], asyncio.Future[list[dict[str, Any]]]]) -> None:
+        uids, future = batch
+        async with self._lock:  # one listing at a time; askers meanwhile gather in the next batch
+            if self._next is batch:
+                self._next = None
+            try:
+                future.set_result(await self._fetch(uids))
+            except asyncio.CancelledError:
+                future.cancel()
+                raise
+            except Exception as exc:
+                future.set_exception(exc)
+
+    def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+
 class DockerRuntime:
     """Talks to one Docker engine on behalf of one node (the ``io.pykubelet.node`` label scopes it)."""
 
@@ -177,6 +225,7 @@ class DockerRuntime:
         self._exec_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="exec")
         self._stop_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="stop")
         self._exec_clients: dict[int, docker.APIClient] = {}
+        self._listing = _SharedListing(self._list)
         self.on_operation: Callable[[str, float, bool], None] | None = None
 
     @property
@@ -215,6 +264,7 @@ class DockerRuntime:
                 self.on_operation(operation, time.monotonic() - start, ok)
 
     def close(self) -> None:
+        self._listing.close()
         self._pool.shutdown(wait=False, cancel_futures=True)
         if self._client is not None:
             self._client.close()
@@ -254,13 +304,7 @@ class DockerRuntime:
         ``docker ps`` gives no exit codes or times, so each container is inspected; a container's
         inspect output cannot change while its state does not, so it is cached by (id, state).
         """
-        label_filter = [f"{L.NODE}={self.node}"]
-        if uid:
-            label_filter.append(f"{L.POD_UID}={uid}")
-        summaries = await self.call(
-            "list_containers", self.client.containers, all=True, filters={"label": label_filter}
-        )
-        return await self._inspect_all(summaries)
+        return await self._inspect_all(await self._listing.get(uid or ""))
 
     async def _inspect_all(self, summaries: list[dict[str, Any]]) -> list[RuntimeContainer]:
         async def one(summary: dict[str, Any]) -> RuntimeContainer | None:
@@ -287,8 +331,15 @@ class DockerRuntime:
 
     async def list_summaries(self) -> list[dict[str, Any]]:
         """``docker ps -a`` for this node, without inspecting: the cheap relist of the PLEG."""
+        return await self._listing.get("")
+
+    async def _list(self, uids: set[str]) -> list[dict[str, Any]]:
+        """One ``docker ps -a``: for one pod when only one asked, else for the whole node."""
+        label_filter = [f"{L.NODE}={self.node}"]
+        if len(uids) == 1 and "" not in uids:
+            label_filter.append(f"{L.POD_UID}={next(iter(uids))}")
         return await self.call(
-            "list_containers", self.client.containers, all=True, filters={"label": [f"{L.NODE}={self.node}"]}
+            "list_containers", self.client.containers, all=True, filters={"label": label_filter}
         )
 
     async def inspect_image(self, ref: str) -> dict[str, Any] | None:
