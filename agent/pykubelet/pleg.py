@@ -23,7 +23,10 @@ from pykubelet.runtime.docker import DockerRuntime
 log = logging.getLogger("pykubelet.pleg")
 
 RELIST_PERIOD = 10.0
-_INTERESTING = {"start", "die", "destroy", "oom", "kill", "stop", "create"}
+# What a pod's worker did not cause itself: a container that died, was killed, stopped or removed.
+# "create" and "start" are the worker's own doings (it already knows); waking it for them would make
+# every pod start cost a second sync. A container started behind pykubelet's back is seen by the relist.
+_INTERESTING = {"die", "destroy", "oom", "kill", "stop"}
 
 
 class PLEG:
