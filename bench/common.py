@@ -256,15 +256,22 @@ def walkthrough_pod(name: str) -> dict[str, Any]:
     return pod
 
 
-def busybox_pod(name: str) -> dict[str, Any]:
-    """A one-container pod; ``sleep`` as PID 1 ignores SIGTERM, as most simple containers do."""
+# Two ways a container meets SIGTERM. ``sleep`` as PID 1 ignores it (PID 1 gets no default signal
+# actions), so each stop waits out the kubelet's 2 s minimum grace period before SIGKILL; a shell that
+# traps TERM exits at once, as servers that shut down cleanly do (nginx, pause).
+IGNORES_TERM = ["sleep", "3600"]
+EXITS_ON_TERM = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+
+
+def busybox_pod(name: str, command: list[str] = EXITS_ON_TERM) -> dict[str, Any]:
+    """A one-container pod with terminationGracePeriodSeconds 0."""
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name},
         "spec": {
             "terminationGracePeriodSeconds": 0,
-            "containers": [{"name": "app", "image": BUSYBOX, "command": ["sleep", "3600"]}],
+            "containers": [{"name": "app", "image": BUSYBOX, "command": list(command)}],
         },
     }
 

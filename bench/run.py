@@ -28,6 +28,7 @@ import docker
 
 from bench import scenarios
 from bench.common import (
+    IGNORES_TERM,
     IMAGES,
     NGINX,
     REPO,
@@ -192,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
             log(f"3. burst of {plan.pods} pods, {plan.burst_reps} repetition(s)")
             with profiled(args.profile, "burst", agent.pid):
                 results["burst"] = scenarios.burst(ctx, agent, floor_node, plan.pods, plan.burst_reps)
+                log(f"3b. the same burst, containers that ignore SIGTERM ({plan.burst_reps} repetition(s))")
+                results["burst_ignoring_term"] = scenarios.burst(
+                    ctx, agent, floor_node, plan.pods, plan.burst_reps, IGNORES_TERM
+                )
         if only & {"steady", "adoption"}:
             log(f"starting {plan.pods} pods for the steady state and the adoption")
             files = scenarios.start_pods(ctx, agent, plan.pods)
@@ -322,9 +327,9 @@ def table_rows(results: dict[str, Any], podman_note: str = "") -> list[dict[str,
         )
 
     peer_missing = "not usable" if podman_note else "n/a"
-    for kind, label in (
-        ("walkthrough", "walkthrough pod (infra + 2)"),
-        ("busybox", "busybox pod (infra + 1)"),
+    for kind, label, term in (
+        ("walkthrough", "walkthrough pod (infra + 2)", "its shell ignores SIGTERM: 2 s minimum grace"),
+        ("busybox", "busybox pod (infra + 1)", "exits on SIGTERM"),
     ):
         r = (results.get("single") or {}).get(kind)
         if not r:
@@ -360,7 +365,7 @@ def table_rows(results: dict[str, Any], podman_note: str = "") -> list[dict[str,
             (react["median"] < 0.05) if react.get("median") is not None else None,
         )
         row(
-            f"removal, {label}, grace 0 (2 s minimum applies)",
+            f"removal, {label}, grace 0 ({term})",
             _fmt_s(r["remove"]),
             _fmt_s(r["floor_remove"]),
             _ratio(r["remove"], r["floor_remove"]),
@@ -379,6 +384,21 @@ def table_rows(results: dict[str, Any], podman_note: str = "") -> list[dict[str,
                 "<= 1.1x thread-pool floor",
                 None if ratio is None else ratio <= 1.1,
             )
+    b = results.get("burst_ignoring_term")
+    if b:
+        label = f"burst of {b['pods']} pods, containers ignore SIGTERM: all removed"
+        row(
+            f"{label} (2 s minimum grace)",
+            _fmt_s(b["remove"], digits=2),
+            _fmt_s(b["floor_remove"], digits=2),
+            _ratio(b["remove"], b["floor_remove"]),
+        )
+        row(
+            f"{label}, vs floor that stops with the 2 s grace, then removes",
+            _fmt_s(b["remove"], digits=2),
+            _fmt_s(b["floor_remove_graceful"], digits=2),
+            _ratio(b["remove"], b["floor_remove_graceful"]),
+        )
     s = results.get("steady")
     if s:
         row(
