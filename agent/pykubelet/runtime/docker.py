@@ -70,6 +70,7 @@ class RuntimeContainer:
     ip: str = ""
     hash: str = ""
     pid: int = 0
+    log_path: str = ""  # Docker's log file of this container (json-file driver); "" for other drivers
 
     @property
     def is_sandbox(self) -> bool:
@@ -135,6 +136,7 @@ def from_inspect(info: dict[str, Any]) -> RuntimeContainer | None:
         hash=L.annotation(labels, L.CONTAINER_HASH),
         ip=(info.get("NetworkSettings") or {}).get("IPAddress") or "",
         pid=int(state.get("Pid") or 0),
+        log_path=info.get("LogPath") or "",
     )
     _apply_state(record, state)
     return record
@@ -310,16 +312,13 @@ class DockerRuntime:
         async def one(summary: dict[str, Any]) -> RuntimeContainer | None:
             cid, state = summary["Id"], summary.get("State", "")
             cached = self._inspect_cache.get(cid)
-            if cached and cached[0] == state and state in ("running", "exited"):
+            if cached and cached[0] == state:
                 return cached[1]
             try:
                 info = await self.call("inspect_container", self.client.inspect_container, cid)
             except docker.errors.NotFound:
                 return None
-            record = from_inspect(info)
-            if record is not None:
-                self._inspect_cache[cid] = (state, record)
-            return record
+            return self._remember(info, state)
 
         records = [r for r in await asyncio.gather(*(one(s) for s in summaries)) if r is not None]
         records.sort(key=lambda r: r.created_at or datetime.min.replace(tzinfo=timezone.utc), reverse=True)
@@ -417,7 +416,14 @@ class DockerRuntime:
             info = await self.call("inspect_container", self.client.inspect_container, container_id)
         except docker.errors.NotFound:
             return None
-        return from_inspect(info)
+        return self._remember(info, (info.get("State") or {}).get("Status", ""))
+
+    def _remember(self, info: dict[str, Any], state: str) -> RuntimeContainer | None:
+        """Translate an inspect and keep it for the next listing that finds the container in ``state``."""
+        record = from_inspect(info)
+        if record is not None and state in ("running", "exited"):
+            self._inspect_cache[info["Id"]] = (state, record)
+        return record
 
     async def stop(self, container_id: str, grace: int) -> None:
         """``docker stop -t grace``: the image's stop signal (or SIGTERM), SIGKILL after ``grace``."""

@@ -59,6 +59,17 @@ class SyncResult:
     finished: bool = False
 
 
+@dataclass(frozen=True)
+class _SyncStep:
+    """What one SyncPod found, handed to its init and app container steps."""
+
+    pod: StaticPod
+    sandbox: RuntimeContainer
+    by_name: dict[str, list[RuntimeContainer]]  # newest first per name; empty for a new sandbox
+    previous: dict[str, list[RuntimeContainer]]  # as before any new sandbox: restart counts carry on
+    pod_volumes: volumes.PodVolumes
+
+
 @dataclass
 class PodRuntimeState:
     """Per-pod facts the status needs that Docker does not keep: the last failure of each container."""
@@ -146,10 +157,11 @@ class RuntimeManager:
             previous = by_name
         self.state(pod.uid).sandbox_error = None
 
-        init_result = await self._sync_init_containers(pod, sandbox, by_name, previous, pod_volumes)
+        step = _SyncStep(pod, sandbox, by_name, previous, pod_volumes)
+        init_result = await self._sync_init_containers(step)
         if init_result is not None:
             return init_result
-        return await self._sync_app_containers(pod, sandbox, by_name, previous, pod_volumes)
+        return await self._sync_app_containers(step)
 
     def _pod_is_done(
         self, pod: StaticPod, by_name: dict[str, list[RuntimeContainer]], sandbox: RuntimeContainer | None
@@ -236,15 +248,11 @@ class RuntimeManager:
             ports=ports or None,
         )
 
-    async def _sync_init_containers(
-        self,
-        pod: StaticPod,
-        sandbox: RuntimeContainer,
-        by_name: dict[str, list[RuntimeContainer]],
-        previous: dict[str, list[RuntimeContainer]],
-        pod_volumes: volumes.PodVolumes,
-    ) -> SyncResult | None:
+    async def _sync_init_containers(self, step: _SyncStep) -> SyncResult | None:
         """Run init containers one at a time, each to success; None once all have succeeded."""
+        pod, sandbox, by_name, previous, pod_volumes = (
+            step.pod, step.sandbox, step.by_name, step.previous, step.pod_volumes
+        )  # fmt: skip
         policy = pod.spec.get("restartPolicy", "Always")
         for spec in pod.spec.get("initContainers") or []:
             current = [c for c in by_name.get(spec["name"], []) if c.labels.get(L.SANDBOX_ID) == sandbox.id]
@@ -269,14 +277,11 @@ class RuntimeManager:
             return SyncResult(requeue_after=result)
         return None
 
-    async def _sync_app_containers(
-        self,
-        pod: StaticPod,
-        sandbox: RuntimeContainer,
-        by_name: dict[str, list[RuntimeContainer]],
-        previous: dict[str, list[RuntimeContainer]],
-        pod_volumes: volumes.PodVolumes,
-    ) -> SyncResult:
+    async def _sync_app_containers(self, step: _SyncStep) -> SyncResult:
+        """Start what is missing or due a restart (concurrently), restart what changed, collect garbage."""
+        pod, sandbox, by_name, previous, pod_volumes = (
+            step.pod, step.sandbox, step.by_name, step.previous, step.pod_volumes
+        )  # fmt: skip
         policy = pod.spec.get("restartPolicy", "Always")
         to_start: list[tuple[dict[str, Any], int]] = []
         waits: list[float] = []
@@ -318,6 +323,7 @@ class RuntimeManager:
                 waits.append(wait)
                 continue
             to_start.append((spec, latest.attempt + 1))
+        started: set[str] = set()
         if to_start:
             results = await asyncio.gather(
                 *(
@@ -326,7 +332,8 @@ class RuntimeManager:
                 )
             )
             waits.extend(r for r in results if r is not None)
-        await self._collect_garbage(by_name)
+            started = {spec["name"] for (spec, _), r in zip(to_start, results, strict=True) if r is None}
+        await self._collect_garbage(by_name, started)
         return SyncResult(requeue_after=min(waits) if waits else None)
 
     def _crash_backoff(self, pod: StaticPod, spec: dict[str, Any], latest: RuntimeContainer) -> float:
@@ -394,9 +401,11 @@ class RuntimeManager:
                     pod, "Failed", f"Error: {exc.message}", type=WARNING, container=name, init=init
                 )
             return self._retry_delay(pod, spec, exc.reason)
+        # One inspect serves postStart (PID, IP), the log link and, cached, the status that follows.
+        started = await self.runtime.inspect(container_id)
         post_start = (spec.get("lifecycle") or {}).get("postStart")
-        if post_start:
-            failure = await self._post_start(pod, spec, container_id, sandbox, post_start)
+        if post_start and started is not None:
+            failure = await self._post_start(pod, spec, started, sandbox, post_start)
             if failure is not None:
                 state.reasons[name] = ("PostStartHookError", failure)
                 return max(self.backoff.remaining(key), 1.0)
@@ -404,21 +413,19 @@ class RuntimeManager:
         if self.metrics is not None:
             self.metrics.started_containers.labels(kind).inc()
         self.recorder.pod_event(pod, "Started", f"Started container {name}", container=name, init=init)
-        await asyncio.to_thread(self._link_log, pod, name, restart_count, container_id)
+        if started is not None and started.log_path:
+            await asyncio.to_thread(self._link_log, pod, name, restart_count, started.log_path)
         return None
 
     async def _post_start(
         self,
         pod: StaticPod,
         spec: dict[str, Any],
-        container_id: str,
+        started: RuntimeContainer,
         sandbox: RuntimeContainer,
         handler: dict[str, Any],
     ) -> str | None:
         """Run postStart right after the start; if it fails, kill the container (as the kubelet does)."""
-        started = await self.runtime.inspect(container_id)
-        if started is None:
-            return None
         pod_ip = self._pod_ip(pod, sandbox)
         outcome = await self._run_hook(
             pod, started, handler, "PostStart", pod.grace_period or MINIMUM_GRACE, pod_ip
@@ -636,13 +643,9 @@ class RuntimeManager:
     def _log_path(self, pod: StaticPod, name: str, restart_count: int) -> str:
         return os.path.join(self._pod_log_dir(pod), name, f"{restart_count}.log")
 
-    def _link_log(self, pod: StaticPod, name: str, restart_count: int, container_id: str) -> None:
+    def _link_log(self, pod: StaticPod, name: str, restart_count: int, target: str) -> None:
         """``/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log`` -> Docker's JSON log, as dockershim did."""
         try:
-            info = self.runtime.client.inspect_container(container_id)
-            target = info.get("LogPath")
-            if not target:
-                return
             link = self._log_path(pod, name, restart_count)
             os.makedirs(os.path.dirname(link), exist_ok=True)
             if os.path.lexists(link):
@@ -651,10 +654,14 @@ class RuntimeManager:
         except Exception as exc:  # a missing log link must never fail a pod
             log.debug("could not link the container log: %s", exc, extra={"pod": str(pod), "container": name})
 
-    async def _collect_garbage(self, by_name: dict[str, list[RuntimeContainer]]) -> None:
-        """Keep the newest instance and the one before it (its ``lastState``); remove older dead ones."""
-        for instances in by_name.values():
-            for old in instances[2:]:
+    async def _collect_garbage(self, by_name: dict[str, list[RuntimeContainer]], started: set[str]) -> None:
+        """Keep the newest instance and the one before it (its ``lastState``); remove older dead ones.
+
+        ``by_name`` was listed before this sync started the containers in ``started``: for those, the
+        new instance is the newest, so only the first listed one is still worth keeping.
+        """
+        for name, instances in by_name.items():
+            for old in instances[1 if name in started else 2 :]:
                 if not old.running:
                     await self.runtime.remove(old.id)
 
