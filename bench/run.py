@@ -1,6 +1,6 @@
 """``python -m bench``: measure pykubelet against the Docker SDK floor and podman, print a table, write JSON.
 
-    .venv/bin/python -m bench            # the full run (~15 min on 2 cores)
+    .venv/bin/python -m bench            # the full run (~11 min on 2 cores)
     .venv/bin/python -m bench --quick    # a smoke run: 3 repetitions, 10 pods, 10 s idle (~3 min)
     .venv/bin/python -m bench --only start,burst --no-podman
 
