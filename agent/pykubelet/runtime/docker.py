@@ -196,16 +196,18 @@ class _SharedListing:
 
     async def _run(self, batch: tuple[set[str], asyncio.Future[list[dict[str, Any]]]]) -> None:
         uids, future = batch
-        async with self._lock:  # one listing at a time; askers meanwhile gather in the next batch
+        try:
+            async with self._lock:  # one listing at a time; askers meanwhile gather in the next batch
+                if self._next is batch:
+                    self._next = None
+                future.set_result(await self._fetch(uids))
+        except asyncio.CancelledError:  # closing, even while waiting for the lock: nobody waits forever
             if self._next is batch:
                 self._next = None
-            try:
-                future.set_result(await self._fetch(uids))
-            except asyncio.CancelledError:
-                future.cancel()
-                raise
-            except Exception as exc:
-                future.set_exception(exc)
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
 
     def close(self) -> None:
         for task in self._tasks:
