@@ -52,6 +52,20 @@ def _waiting_messages(agent: Agent, name: str) -> list[str]:
     return [(s["state"].get("waiting") or {}).get("message", "") for s in statuses]
 
 
+def _agent_on_read_only_root(
+    mounts: list[Path], agent_factory: Callable[..., Agent], tmp_path: Path
+) -> Agent:
+    """A started agent whose ``--root-dir`` (``agent.root``) is a read-only bind mount of an empty dir."""
+    root = tmp_path / "ro-root"
+    root.mkdir()
+    _sh("mount", "--bind", str(root), str(root))
+    mounts.append(root)
+    _sh("mount", "-o", "remount,bind,ro", str(root))
+    agent = agent_factory()
+    agent.root = root
+    return agent.start()
+
+
 def _uid_of(agent: Agent, filename: str) -> str:
     return next(uid for uid, exp in expected_pods(agent).items() if exp.file == filename)
 
@@ -64,14 +78,8 @@ def test_read_only_root_dir_is_reported_and_nothing_else_is_disturbed(
     wait_converged(bystander, 60, "the bystander agent")
     bystander_ids = running_ids(bystander)
 
-    root = tmp_path / "ro-root"
-    root.mkdir()
-    _sh("mount", "--bind", str(root), str(root))
-    mounts.append(root)
-    _sh("mount", "-o", "remount,bind,ro", str(root))
-    agent = agent_factory()
-    agent.root = root
-    agent.start()
+    agent = _agent_on_read_only_root(mounts, agent_factory, tmp_path)
+    root = agent.root
     agent.write("vol.yaml", pod("ro-vol"))
     uid = _uid_of(agent, "vol.yaml")
 
@@ -97,14 +105,7 @@ def test_read_only_root_dir_is_reported_and_nothing_else_is_disturbed(
 def test_read_only_root_dir_shows_in_the_status_of_a_pod_without_volumes(
     mounts: list[Path], agent_factory: Callable[..., Agent], tmp_path: Path
 ) -> None:
-    root = tmp_path / "ro-root"
-    root.mkdir()
-    _sh("mount", "--bind", str(root), str(root))
-    mounts.append(root)
-    _sh("mount", "-o", "remount,bind,ro", str(root))
-    agent = agent_factory()
-    agent.root = root
-    agent.start()
+    agent = _agent_on_read_only_root(mounts, agent_factory, tmp_path)
     agent.write("plain.yaml", pod("ro-plain", volume=False))
     wait_for(
         "the pod's status or a Warning event to say that the root dir is read-only",
