@@ -112,6 +112,20 @@ def _local_inventory(tmp_path: Path) -> Path:
     return inventory
 
 
+def _validate_only(tmp_path: Path, extra_vars: dict[str, Any] | None = None) -> Any:
+    """site.yml against this host with only the tasks tagged ``always``: the validation play, fact
+    gathering and the roles' own argument validation, so even a validation that wrongly passed could
+    not change this host."""
+    extra = ["-e", json.dumps(extra_vars)] if extra_vars else []
+    return run(
+        [
+            tool("ansible-playbook"), "ansible/site.yml", "-i", str(_local_inventory(tmp_path)),
+            "--tags", "validate-only", *extra,
+        ],
+        env=lab_env(ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3"),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("extra_vars", "named"),
     [
@@ -129,21 +143,7 @@ def _local_inventory(tmp_path: Path) -> Path:
 def test_site_yml_fails_early_naming_the_variable(
     tmp_path: Path, extra_vars: dict[str, Any], named: str
 ) -> None:
-    # --tags: only the tasks tagged `always` run (the validation play, fact gathering and the roles' own
-    # argument validation), so even a validation that wrongly passed could not change this host.
-    result = run(
-        [
-            tool("ansible-playbook"),
-            "ansible/site.yml",
-            "-i",
-            str(_local_inventory(tmp_path)),
-            "--tags",
-            "validate-only",
-            "-e",
-            json.dumps(extra_vars),
-        ],
-        env=lab_env(ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3"),
-    )
+    result = _validate_only(tmp_path, extra_vars)
     assert result.returncode != 0, output(result)
     assert "Validation of arguments failed" in result.stdout
     assert named in result.stdout
@@ -151,17 +151,7 @@ def test_site_yml_fails_early_naming_the_variable(
 
 
 def test_site_yml_accepts_the_defaults(tmp_path: Path) -> None:
-    result = run(
-        [
-            tool("ansible-playbook"),
-            "ansible/site.yml",
-            "-i",
-            str(_local_inventory(tmp_path)),
-            "--tags",
-            "validate-only",
-        ],
-        env=lab_env(ANSIBLE_PYTHON_INTERPRETER="/usr/bin/python3"),
-    )
+    result = _validate_only(tmp_path)
     assert result.returncode == 0, output(result)
 
 
