@@ -391,6 +391,17 @@ def steady(
     return result
 
 
+def _load_result(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
+    """What both HTTP clients report: requests served, errors, the rate and the latency summary."""
+    return {
+        "seconds": elapsed,
+        "requests": len(latencies),
+        "errors": errors,
+        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
+        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
+    }
+
+
 async def http_load(url: str, seconds: float, max_requests: int, concurrency: int) -> dict[str, Any]:
     """``concurrency`` keep-alive clients on loopback, until ``max_requests`` or ``seconds``."""
     import aiohttp
@@ -425,11 +436,7 @@ async def http_load(url: str, seconds: float, max_requests: int, concurrency: in
     return {
         "url_path": url.split(":", 2)[-1].split("/", 1)[-1],
         "concurrency": concurrency,
-        "seconds": elapsed,
-        "requests": len(latencies),
-        "errors": errors,
-        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
-        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
+        **_load_result(latencies, errors, elapsed),
     }
 
 
@@ -471,11 +478,7 @@ async def http_rate(url: str, rate: float, seconds: float, connections: int) -> 
     return {
         "offered_rate": rate,
         "connections": connections,
-        "seconds": elapsed,
-        "requests": len(latencies),
-        "errors": errors,
-        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
-        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
+        **_load_result(latencies, errors, elapsed),
     }
 
 
