@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from pykubelet import status as pod_status
-from pykubelet import volumes
+from pykubelet import supervisor, volumes
 from pykubelet.admission import Rejection, admit, default_node_labels
 from pykubelet.config.file import FileSource, Snapshot
 from pykubelet.config.url import URLSource
@@ -128,18 +128,15 @@ class Kubelet:
         for source in self.sources.values():
             await source.start()
         background = [
-            asyncio.create_task(self._housekeeping_loop(), name="housekeeping"),
-            asyncio.create_task(self._runtime_health_loop(), name="runtime-health"),
-            asyncio.create_task(self._stats_loop(), name="stats"),
+            supervisor.spawn("housekeeping", self._housekeeping_loop),
+            supervisor.spawn("runtime-health", self._runtime_health_loop),
+            supervisor.spawn("stats", self._stats_loop),
         ]
-        for task in background:
-            task.add_done_callback(_report_crash)
         try:
             await stop.wait()
         finally:
             log.info("Shutting down; pods keep running and are adopted at the next start")
-            for task in background:
-                task.cancel()
+            await supervisor.cancel_all(background)
             for source in self.sources.values():
                 await source.stop()
             await self.pleg.stop()
@@ -521,8 +518,3 @@ class Kubelet:
             "runtime_up": self.runtime_ok,
         }
 
-
-def _report_crash(task: asyncio.Task[None]) -> None:
-    """A background loop must never die quietly: say which one and why."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("Background task %s died: %r", task.get_name(), task.exception(), exc_info=task.exception())

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pykubelet import supervisor
 from pykubelet.runtime import labels as L
 from pykubelet.runtime.docker import DockerRuntime
 
@@ -56,7 +57,7 @@ class PLEG:
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._watch_events, name="pleg-events", daemon=True)
         self._thread.start()
-        self._tasks.append(asyncio.create_task(self._relist_loop(), name="pleg-relist"))
+        self._tasks.append(supervisor.spawn("pleg-relist", self._relist_loop))
 
     async def stop(self) -> None:
         self._stop.set()
@@ -64,9 +65,7 @@ class PLEG:
         if stream is not None:
             with contextlib.suppress(Exception):  # a half-dead stream may raise on close; we are leaving
                 stream.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await supervisor.cancel_all(self._tasks)
 
     # -- the event stream (a thread: docker-py's stream is blocking) ----------------------------------
 

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from pykubelet import supervisor
 from pykubelet.manifest import StaticPod
 from pykubelet.runtime.manager import SyncResult
 
@@ -54,7 +55,7 @@ class PodWorkers:
         if worker is None:
             worker = PodWorker(pod.uid, pod, pod.full_name)
             self.workers[pod.uid] = worker
-            worker.task = asyncio.create_task(self._run(worker), name=f"pod-{pod.uid[:8]}")
+            worker.task = self._spawn(worker)
         elif not worker.terminating:
             worker.pod = pod
         worker.wake.set()
@@ -65,9 +66,13 @@ class PodWorkers:
         if worker is None:
             worker = PodWorker(uid, pod, full_name)
             self.workers[uid] = worker
-            worker.task = asyncio.create_task(self._run(worker), name=f"pod-{uid[:8]}")
+            worker.task = self._spawn(worker)
         worker.terminating = True
         worker.wake.set()
+
+    def _spawn(self, worker: PodWorker) -> asyncio.Task[None]:
+        """The worker's loop, supervised: a bug in one sync costs that pod a restart of its loop, no more."""
+        return supervisor.spawn(f"pod-{worker.uid[:8]}", lambda: self._run(worker), forever=False)
 
     def nudge(self, uid: str) -> None:
         worker = self.workers.get(uid)
@@ -131,7 +136,4 @@ class PodWorkers:
 
     async def stop(self) -> None:
         """Cancel every worker (the agent is shutting down; the pods keep running)."""
-        tasks = [w.task for w in self.workers.values() if w.task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await supervisor.cancel_all([w.task for w in self.workers.values() if w.task is not None])

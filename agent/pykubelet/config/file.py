@@ -27,6 +27,7 @@ from typing import Any
 
 from asyncinotify import Inotify, Mask
 
+from pykubelet import supervisor
 from pykubelet.manifest import FieldError, ManifestError, StaticPod, load_pod
 from pykubelet.manifest.errors import IGNORED_FIELD
 
@@ -82,15 +83,13 @@ class FileSource:
     async def start(self) -> None:
         await self.scan(periodic=True)
         self._tasks = [
-            asyncio.create_task(self._watch_loop(), name="file-watch"),
-            asyncio.create_task(self._rescan_loop(), name="file-rescan"),
-            asyncio.create_task(self._relist_loop(), name="file-relist"),
+            supervisor.spawn("file-watch", self._watch_loop),
+            supervisor.spawn("file-rescan", self._rescan_loop),
+            supervisor.spawn("file-relist", self._relist_loop),
         ]
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await supervisor.cancel_all(self._tasks)
 
     # -- triggers ------------------------------------------------------------------------------------
 
