@@ -1,20 +1,79 @@
-"""The kubelet's read-only port (10255): answers from the agent's state, never a Docker call per request."""
+"""The kubelet's read-only port (10255): answers from the agent's state, never a Docker call per request.
+
+The port listens through a :class:`GuardedSite`: aiohttp's ``TCPSite`` with each connection's handler
+wrapped by the :mod:`pykubelet.server.guard` (head deadline, connection cap, throttled accept errors),
+so hostile or broken clients cannot take the file descriptors the agent needs to run pods.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from pykubelet.server.guard import KEEPALIVE_TIMEOUT, ConnectionGuard, connection_cap, http_logger
 from pykubelet.server.routes import build_app
 
 if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
 
+log = logging.getLogger("pykubelet.server")
+# The kernel's accept queue (capped by net.core.somaxconn): a flood waits there rather than in SYN retries.
+BACKLOG = 1024
+
+
+class GuardedSite(web.BaseSite):
+    """A TCP site whose connections go through ``guard`` before aiohttp's request handler."""
+
+    def __init__(self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int) -> None:
+        super().__init__(runner, backlog=BACKLOG)
+        self._guard = guard
+        self._host = host
+        self._port = port
+
+    @property
+    def name(self) -> str:
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        handler_factory = self._runner.server
+        assert handler_factory is not None  # runner.setup() ran: BaseSite checks it
+        self._server = await loop.create_server(
+            self._guard.protocol_factory(handler_factory),
+            self._host,
+            self._port,
+            backlog=self._backlog,
+            reuse_address=True,
+        )
+        self._guard.accept_errors.install(loop)
+
+    async def stop(self) -> None:
+        self._guard.accept_errors.uninstall(asyncio.get_running_loop())
+        await super().stop()
+
 
 async def start_server(kubelet: Kubelet, address: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(build_app(kubelet), access_log=None)
+    """Serve the read-only port on ``address:port``; ``cleanup()`` on the returned runner stops it."""
+    guard = ConnectionGuard(max_connections=connection_cap())
+    runner = web.AppRunner(
+        build_app(kubelet, guard), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, logger=http_logger()
+    )
     await runner.setup()
-    site = web.TCPSite(runner, address, port, reuse_address=True)
-    await site.start()
+    await GuardedSite(runner, guard, address, port).start()
+    log.info(
+        "Serving the read-only port",
+        extra={
+            "kv": {
+                "address": f"{address}:{port}",
+                "maxConnections": guard.max_connections,
+                "maxStreams": guard.max_streams,
+                "headTimeout": f"{guard.head_timeout:g}s",
+                "idleTimeout": f"{KEEPALIVE_TIMEOUT:g}s",
+            }
+        },
+    )
     return runner

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from pykubelet.server.guard import ConnectionGuard, install
+
 if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
 
@@ -36,9 +38,7 @@ def _json(payload: Any, status: int = 200) -> web.Response:
 
 
 def _text(text: str, status: int = 200) -> web.Response:
-    response = web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return web.Response(text=text, status=status, content_type="text/plain", charset="utf-8")
 
 
 # -- healthz ------------------------------------------------------------------------------------------
@@ -144,8 +144,10 @@ async def read_only(request: web.Request, handler: Any) -> web.StreamResponse:
         return _text("405 method not allowed\n", status=405)
 
 
-def build_app(kubelet: Kubelet) -> web.Application:
+def build_app(kubelet: Kubelet, guard: ConnectionGuard | None = None) -> web.Application:
+    """The read-only port's routes, behind ``guard`` (a fresh one with the defaults if not given)."""
     app = web.Application(middlewares=[read_only], client_max_size=64 * 1024)
+    install(app, guard or ConnectionGuard())
     app[KUBELET] = kubelet
     add = app.router.add_get
     add("/healthz", healthz)

@@ -25,6 +25,7 @@ from aiohttp import web
 
 from pykubelet import __version__, volumes
 from pykubelet.qos import pod_qos
+from pykubelet.server.guard import GUARD
 
 if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
@@ -307,14 +308,27 @@ async def snapshot_json(request: web.Request) -> web.Response:
 
 
 async def stream(request: web.Request) -> web.StreamResponse:
-    """Server-sent events: ``snapshot`` when the node changes, ``heartbeat`` every few seconds."""
+    """Server-sent events: ``snapshot`` when the node changes, ``heartbeat`` every few seconds.
+
+    Each open page holds a connection for as long as it is open, so their number is capped
+    (:data:`pykubelet.server.guard.MAX_STREAMS`): past it, a 503 that says so.
+    """
+    guard = request.app[GUARD]
+    if not guard.open_stream():
+        return guard.stream_refusal()
+    try:
+        return await _stream(request)
+    finally:
+        guard.close_stream()
+
+
+async def _stream(request: web.Request) -> web.StreamResponse:
     hub, closing = request.app[HUB], request.app[CLOSING]
     response = web.StreamResponse(
         headers={
             "Content-Type": "text/event-stream; charset=utf-8",
             "Cache-Control": "no-cache",
             "X-Accel-Buffering": "no",
-            "X-Content-Type-Options": "nosniff",
         }
     )
     await response.prepare(request)
