@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import resource
 import signal
 import sys
 
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pykubelet: {exc}", file=sys.stderr)
         return 2
     logsetup.setup(options.verbosity)
+    raise_open_files_limit()
     from pykubelet.kubelet import Kubelet
 
     try:
@@ -183,6 +185,25 @@ def main(argv: list[str] | None = None) -> int:
     # waiting for them would make SIGTERM hang. Everything worth keeping is in Docker and on disk.
     logging.shutdown()
     os._exit(code)
+
+
+def raise_open_files_limit() -> int:
+    """Soft ``RLIMIT_NOFILE`` up to the hard limit, as the Go runtime does for the kubelet (Go 1.19+).
+
+    The soft limit is 1024 on most systems, for the sake of old programs that use ``select()``; the
+    agent does not, and every connection to the read-only port, every manifest read and every
+    Docker call takes a descriptor. Returns the soft limit now in force (it is logged).
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError) as exc:  # e.g. an unlimited hard limit above fs.nr_open
+            log.warning("Cannot raise the open-files limit from %d to %d: %s", soft, hard, exc)
+    shown = "unlimited" if hard == resource.RLIM_INFINITY else hard
+    log.info("Open-files limit", extra={"kv": {"soft": soft, "hard": shown}})
+    return soft
 
 
 async def _run(kubelet: object) -> int:
