@@ -8,7 +8,7 @@ pod worker calls it on every sync and after an agent restart.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
 import shutil
 import stat
@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pykubelet import mounts, safepath
 from pykubelet.manifest.quantity import memory_bytes
+
+log = logging.getLogger("pykubelet.volumes")
 
 EMPTY_DIR_PLUGIN = "kubernetes.io~empty-dir"
 
@@ -34,14 +37,16 @@ class PodVolumes:
 
 
 def pod_dir(root_dir: str, uid: str) -> Path:
-    return Path(root_dir) / "pods" / uid
+    """``<root-dir>/pods/<uid>``; :class:`safepath.UnsafePathError` unless ``uid`` is a uid, kept there."""
+    return safepath.beneath(Path(root_dir) / "pods", safepath.check_uid(uid))
 
 
 def empty_dir_path(root_dir: str, uid: str, name: str) -> Path:
-    return pod_dir(root_dir, uid) / "volumes" / EMPTY_DIR_PLUGIN / name
+    return safepath.beneath(pod_dir(root_dir, uid), "volumes", EMPTY_DIR_PLUGIN, name)
 
 
 def setup(root_dir: str, uid: str, spec: dict[str, Any]) -> PodVolumes:
+    """Every volume of the pod, ready to mount; :class:`VolumeError` names the first that is not."""
     paths: dict[str, str] = {}
     for index, volume in enumerate(spec.get("volumes") or []):
         where = f"spec.volumes[{index}]"
@@ -54,7 +59,10 @@ def setup(root_dir: str, uid: str, spec: dict[str, Any]) -> PodVolumes:
 
 
 def _setup_empty_dir(root_dir: str, uid: str, name: str, source: dict[str, Any], where: str) -> Path:
-    path = empty_dir_path(root_dir, uid, name)
+    try:
+        path = empty_dir_path(root_dir, uid, name)
+    except safepath.UnsafePathError as exc:
+        raise VolumeError(f"{where}.name: {exc}") from None
     try:
         path.mkdir(parents=True, exist_ok=True)
         path.chmod(0o777)  # the kubelet's emptyDir is world-writable: any container user may write
@@ -122,29 +130,42 @@ def _check_host_path(source: dict[str, Any], where: str) -> str:
     return path
 
 
-def sub_path(volume_path: str, sub: str) -> str:
-    """A volumeMount's subPath inside its volume, created as a directory when missing (as the kubelet)."""
-    target = os.path.join(volume_path, sub)
-    if not os.path.exists(target):
-        with contextlib.suppress(OSError):
-            os.makedirs(target, mode=0o755, exist_ok=True)
-    return target
+def teardown(root_dir: str, uid: str) -> bool:
+    """Delete a pod's directory and everything in it (its emptyDirs), once nothing is mounted below it.
 
-
-def teardown(root_dir: str, uid: str) -> None:
-    """Delete a pod's directory and everything in it (its emptyDirs), unmounting tmpfs first."""
-    base = pod_dir(root_dir, uid)
-    empty_dirs = base / "volumes" / EMPTY_DIR_PLUGIN
-    if empty_dirs.is_dir():
-        for child in empty_dirs.iterdir():
-            if os.path.ismount(child):
-                subprocess.run(["umount", str(child)], capture_output=True, check=False)
+    tmpfs emptyDirs and subPath bind mounts are unmounted first, deepest first. Should one stay mounted,
+    nothing is deleted: ``rmtree`` would walk into the mount and delete what it shows, which for a subPath
+    of a hostPath volume is the user's own data. Returns whether the directory is gone.
+    """
+    try:
+        link = Path(root_dir) / "pods" / safepath.check_uid(uid)
+        if link.is_symlink():  # not ours to follow: drop the link, never what it points to
+            link.unlink(missing_ok=True)
+            return True
+        base = pod_dir(root_dir, uid)
+    except safepath.UnsafePathError as exc:
+        log.error("Not deleting a pod directory: %s", exc, extra={"uid": uid})
+        return False
+    for point in mounts.mount_points_below(base):
+        subprocess.run(["umount", point], capture_output=True, check=False)
+    left = mounts.mount_points_below(base)
+    if left:
+        log.error(
+            "Not deleting the pod directory: %d mount(s) below it would not unmount (first: %s); "
+            "unmount them by hand and it goes at the next housekeeping",
+            len(left),
+            left[0],
+            extra={"uid": uid, "file": str(base)},
+        )
+        return False
     shutil.rmtree(base, ignore_errors=True)
+    return not base.exists()
 
 
 def known_pod_dirs(root_dir: str) -> list[str]:
+    """The uids that have a directory under ``<root-dir>/pods`` (anything else there is not pykubelet's)."""
     base = Path(root_dir) / "pods"
     try:
-        return [p.name for p in base.iterdir() if p.is_dir()]
+        return [p.name for p in base.iterdir() if safepath.is_valid_uid(p.name) and p.is_dir()]
     except OSError:
         return []

@@ -34,6 +34,7 @@ from pykubelet.manifest.errors import (
     type_error,
     unsupported,
 )
+from pykubelet.safepath import UID_FORMAT, is_valid_uid
 
 __all__ = ["validate_identity", "validate_pod"]
 
@@ -258,9 +259,26 @@ def _ip_address(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
         yield invalid(path, value, "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)")
 
 
+def _uid(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
+    """The uid names the pod's directories, which are deleted with the pod: it must be a uid, not a path."""
+    if not is_valid_uid(value):
+        yield invalid(path, value, UID_FORMAT)
+
+
 def _absolute_path(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
     if not value.startswith("/"):
         yield invalid(path, value, "must be an absolute path")
+    yield from _bind_safe(value, path, ctx)
+
+
+def _bind_safe(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
+    """Docker's bind syntax is ``host:container:options`` with options split on ','; a path holding
+    either character would be read as another field of the bind, so it is refused, not passed on."""
+    for char in (":", ","):
+        if char in value:
+            yield invalid(path, value, f"must not contain {char!r} (a Docker bind cannot express it)")
+    if "\0" in value:
+        yield invalid(path, value, "must not contain a NUL character")
 
 
 def _no_backsteps(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
@@ -272,6 +290,7 @@ def _relative_path(value: str, path: str, ctx: _Context) -> Iterator[FieldError]
     if value.startswith("/"):
         yield invalid(path, value, "must be a relative path")
     yield from _no_backsteps(value, path, ctx)
+    yield from _bind_safe(value, path, ctx)
 
 
 def _host_path(value: str, path: str, ctx: _Context) -> Iterator[FieldError]:
@@ -473,7 +492,7 @@ _METADATA: Final = _nested(
             required_detail="name is required (generateName is not supported for static pods)",
         ),
         _Field("namespace", "string", _messages(_DNS1123_LABEL.problems)),
-        _Field("uid", "string"),
+        _Field("uid", "string", _uid),
         _Field("labels", "object", _labels),
         _Field("annotations", "object", _annotations),
     )
@@ -845,7 +864,7 @@ _CONTAINER: Final = _nested(
             _Field("preStop", "object", _LIFECYCLE_HOOK),
         ))),
         _Field("restartPolicy", "string", _container_restart_policy),
-        _Field("terminationMessagePath", "string"),
+        _Field("terminationMessagePath", "string", _bind_safe),
         _Field("terminationMessagePolicy", "string", _enum("File", "FallbackToLogsOnError")),
         _Field("stdin", "boolean"),
         _Field("stdinOnce", "boolean"),

@@ -12,11 +12,13 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pykubelet import volumes
+from pykubelet import safepath, subpath, volumes
 from pykubelet.events import WARNING, Recorder
 from pykubelet.expansion import expand
 from pykubelet.lifecycle import actions
@@ -383,7 +385,10 @@ class RuntimeManager:
         try:
             await self._ensure_image(pod, spec, spec["image"], spec.get("imagePullPolicy", "IfNotPresent"))
             try:
-                config = self._container_config(pod, spec, kind, sandbox, restart_count, pod_volumes)
+                binds = await asyncio.to_thread(self._binds, pod, spec, pod_volumes)
+                config = self._container_config(pod, spec, kind, sandbox, restart_count, binds)
+            except (subpath.SubPathError, safepath.UnsafePathError) as exc:
+                raise RuntimeError_("CreateContainerConfigError", str(exc)) from exc
             except OSError as exc:  # the pod directory (--root-dir) is not writable, or the disk is full
                 raise RuntimeError_(
                     "CreateContainerConfigError",
@@ -514,7 +519,7 @@ class RuntimeManager:
         kind: str,
         sandbox: RuntimeContainer,
         restart_count: int,
-        pod_volumes: volumes.PodVolumes,
+        binds: list[str],
     ) -> dict[str, Any]:
         """The container's Docker config, from its spec (``generateContainerConfig``)."""
         pod_spec = pod.spec
@@ -537,7 +542,7 @@ class RuntimeManager:
             if pod_spec.get("hostPID")
             else (f"container:{sandbox.id}" if pod_spec.get("shareProcessNamespace") else None),
             uts_mode="host" if host_network else None,
-            binds=[*self._binds(spec, pod_volumes), f"{termination_file}:{spec['terminationMessagePath']}"],
+            binds=[*binds, f"{termination_file}:{spec['terminationMessagePath']}"],
             cpu_shares=max(MIN_SHARES, cpu_millis(cpu_request) * 1024 // 1000) if cpu_request else MIN_SHARES,
             cpu_period=CPU_PERIOD if "cpu" in limits else None,
             cpu_quota=max(MIN_QUOTA, cpu_millis(limits["cpu"]) * CPU_PERIOD // 1000)
@@ -610,19 +615,23 @@ class RuntimeManager:
         total = memory_bytes(value) if value else self.node.memory_capacity
         return str(-(-total // max(memory_bytes(divisor), 1)))
 
-    def _binds(self, spec: dict[str, Any], pod_volumes: volumes.PodVolumes) -> list[str]:
+    def _binds(self, pod: StaticPod, spec: dict[str, Any], pod_volumes: volumes.PodVolumes) -> list[str]:
+        """Docker binds for the container's volumeMounts (blocking: a subPath is a pinned bind mount)."""
         binds = []
-        for mount in spec.get("volumeMounts") or []:
+        for index, mount in enumerate(spec.get("volumeMounts") or []):
             source = pod_volumes.paths[mount["name"]]
             if mount.get("subPath"):
-                source = volumes.sub_path(source, mount["subPath"])
+                pod_dir = volumes.pod_dir(self.settings.root_dir, pod.uid)
+                source = subpath.prepare(
+                    source, mount["subPath"], pod_dir, mount["name"], spec["name"], index
+                )
             mode = "ro" if mount.get("readOnly") else "rw"
             binds.append(f"{source}:{mount['mountPath']}:{mode}")
         return binds
 
     def _termination_file(self, pod: StaticPod, name: str, restart_count: int) -> str:
         """The host file bind-mounted at terminationMessagePath, one per container instance."""
-        directory = volumes.pod_dir(self.settings.root_dir, pod.uid) / "containers" / name
+        directory = safepath.beneath(volumes.pod_dir(self.settings.root_dir, pod.uid), "containers", name)
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / f"{restart_count:08x}"
         path.touch(mode=0o666, exist_ok=True)
@@ -630,15 +639,18 @@ class RuntimeManager:
         return str(path)
 
     def termination_message(self, uid: str, name: str, restart_count: int) -> str:
-        path = volumes.pod_dir(self.settings.root_dir, uid) / "containers" / name / f"{restart_count:08x}"
         try:
+            path = safepath.beneath(
+                volumes.pod_dir(self.settings.root_dir, uid), "containers", name, f"{restart_count:08x}"
+            )
             with open(path, "rb") as fh:
                 return fh.read(4096).decode(errors="replace")
-        except OSError:
+        except (OSError, safepath.UnsafePathError):
             return ""
 
     def _pod_log_dir(self, pod: StaticPod) -> str:
-        return os.path.join(self.settings.pod_logs_dir, f"{pod.namespace}_{pod.name}_{pod.uid}")
+        name = f"{pod.namespace}_{pod.name}_{safepath.check_uid(pod.uid)}"
+        return str(safepath.beneath(self.settings.pod_logs_dir, name))
 
     def _log_path(self, pod: StaticPod, name: str, restart_count: int) -> str:
         return os.path.join(self._pod_log_dir(pod), name, f"{restart_count}.log")
@@ -683,12 +695,17 @@ class RuntimeManager:
         self.image_backoff.forget_prefix(f"{uid}_")
 
     def _remove_logs(self, containers: list[RuntimeContainer]) -> None:
-        import shutil
+        """Delete the pods' ``/var/log/pods`` directories named by the containers' log-path labels.
 
-        for c in containers:
-            path = c.labels.get(L.LOG_PATH)
-            if path:
-                shutil.rmtree(os.path.dirname(os.path.dirname(path)), ignore_errors=True)
+        Labels are runtime state anyone with the Docker socket can write, so a label only names a
+        directory to delete when it is ``<pod-logs-dir>/<ns>_<name>_<uid>/<container>/<n>.log`` exactly.
+        """
+        found = {_pod_logs_of(self.settings.pod_logs_dir, c.labels.get(L.LOG_PATH)) for c in containers}
+        for directory in (d for d in found if d is not None):
+            if directory.is_symlink():
+                directory.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(directory, ignore_errors=True)
 
     async def _kill_containers(
         self, pod: StaticPod | None, containers: list[RuntimeContainer], grace: int | None = None
@@ -787,6 +804,23 @@ def field_ref_value(pod: StaticPod, path: str, pod_ip: str, host_ip: str) -> str
         if path.startswith(prefix) and path.endswith("']"):
             return values.get(path[len(prefix) : -2], "")
     return ""
+
+
+def _pod_logs_of(pod_logs_dir: str, log_path: str | None) -> Path | None:
+    """The pod's log directory that ``log_path`` (a label) lies in, if it is one of ours; else None."""
+    if not log_path:
+        return None
+    candidate = Path(log_path).parent.parent
+    if os.path.normpath(candidate.parent) != os.path.normpath(pod_logs_dir):
+        log.warning("Not deleting logs outside --pod-logs-dir named by a container label: %s", log_path)
+        return None
+    if not safepath.is_valid_uid(candidate.name.rpartition("_")[2]):
+        return None
+    try:
+        return safepath.beneath(pod_logs_dir, candidate.name)
+    except safepath.UnsafePathError as exc:
+        log.warning("Not deleting logs named by a container label: %s", exc)
+        return None
 
 
 def _port_bindings(spec: dict[str, Any]) -> tuple[list[tuple[int, str]], dict[str, list[tuple[str, int]]]]:
