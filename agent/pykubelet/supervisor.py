@@ -7,13 +7,17 @@ iteration fails, the failure is logged and the loop runs again after a period. H
 starts again after a back-off (1 s doubling to 30 s, back to 1 s after a minute of health), so a bug hit by
 one bad input costs one restart, not the source.
 
-Restarts are counted per task name in :data:`RESTARTS`; ``/metrics`` serves them and the tests read them.
+Restarts are counted per task name in :data:`RESTARTS`. For tests, ``PYKUBELET_INJECT_FAULTS`` (task-name
+patterns, comma-separated, e.g. ``*`` or ``file-*,stats``) makes the first run of each matching task fail
+with :class:`InjectedFault`, so a test can watch every task come back in the real process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import logging
+import os
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -28,6 +32,12 @@ HEALTHY_AFTER: Final = 60.0  # a run this long resets the back-off
 RESTARTS: Counter[str] = Counter()
 
 Work = Callable[[], Awaitable[None]]
+
+_INJECT_FAULTS: Final = tuple(p for p in os.environ.get("PYKUBELET_INJECT_FAULTS", "").split(",") if p)
+
+
+class InjectedFault(RuntimeError):
+    """The failure ``PYKUBELET_INJECT_FAULTS`` asks for (tests only)."""
 
 
 async def supervise(
@@ -47,9 +57,13 @@ async def supervise(
     """
     loop = asyncio.get_running_loop()
     delay = initial_backoff
+    inject = any(fnmatch.fnmatchcase(name, pattern) for pattern in _INJECT_FAULTS)
     while True:
         started = loop.time()
         try:
+            if inject:
+                inject = False
+                raise InjectedFault(f"fault injected into {name} by PYKUBELET_INJECT_FAULTS")
             await work()
         except asyncio.CancelledError:
             raise
