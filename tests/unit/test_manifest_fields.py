@@ -1,8 +1,8 @@
 """The v1 Pod schema check (unknown fields, types) and the field table (honoured / ignored / refused).
 
 The table in manifest/fields.py must name every field of the shipped schema, every non-honoured rule
-must do what it says when its example value is set, and the README's "Pod fields" table must be the one
-the code generates: so the documentation, the code and the schema cannot drift apart.
+must do what it says when its example value is set; docs/pod-fields.md's table is generated from it
+(tests/unit/test_docs_generated.py): so the documentation, the code and the schema cannot drift apart.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from pykubelet.config.file import FileSource, log_warnings
 from pykubelet.manifest import ManifestError, StaticPod, load_pod
 from pykubelet.manifest.errors import IGNORED_FIELD, UNKNOWN_FIELD, UNSUPPORTED_FIELD
-from pykubelet.manifest.fields import RULES, Rule, Support, classify, locations, markdown, readme_block
+from pykubelet.manifest.fields import RULES, Rule, Support, classify, locations
 from pykubelet.manifest.schema import SCHEMA_VERSION, check_structure, pod_schema
 
 REPO = Path(__file__).resolve().parents[2]
@@ -274,19 +274,6 @@ def test_classify_is_total_on_wrong_types() -> None:
     document = pod_with(securityContext="root", containers=[{"securityContext": ["x"], "resources": 1}], os=3)
     classified = classify(document, "node1")
     assert [e.path for e in classified.errors] == ["spec.os"]
-
-
-# --- the README ------------------------------------------------------------------------------------------
-
-
-def test_the_readme_table_is_the_generated_one() -> None:
-    readme = (REPO / "README.md").read_text()
-    block = readme_block(readme)
-    assert block is not None, "README.md lacks the pod-fields markers"
-    assert block == markdown(), (
-        "regenerate it: .venv/bin/python -m pykubelet.manifest.fields --write README.md"
-    )
-    assert "--strict-manifests" in readme
 
 
 # --- the file source's log --------------------------------------------------------------------------------

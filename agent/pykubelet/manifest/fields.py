@@ -16,26 +16,22 @@ per field of each object type of the schema (``Container.volumeDevices``, ``PodS
 Some fields are judged by their value: ``seccompProfile.type: RuntimeDefault`` is what Docker does
 anyway, ``Unconfined`` is not. A field set to nothing (null, ``""``, ``[]``, ``{}``) asks for nothing and
 is never reported. Refusals that ``validate.py`` already makes (API object references, volume types,
-sidecars) are listed here for the README table and left to it, so nothing is reported twice.
+sidecars) are listed here for the documentation's table and left to it, so nothing is reported twice.
 
-The README's "Pod fields" table is generated from :data:`RULES` (``python -m pykubelet.manifest.fields
---write README.md``) and a unit test checks both that it is current and that every field of the schema
-has a rule, so neither can drift.
+docs/pod-fields.md's table is generated from :data:`RULES` and :func:`locations` by
+``scripts/gen-docs.py`` (the docs tooling, outside the agent); tests/unit/test_docs_generated.py fails when
+the page is stale, and tests/unit/test_manifest_fields.py when a field of the schema has no rule.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Any, Final
 
 from pykubelet.manifest.errors import IGNORED_FIELD, UNSUPPORTED_FIELD, FieldError
 from pykubelet.manifest.schema import (
-    SCHEMA_VERSION,
     child_schema,
     definition,
     pod_schema,
@@ -44,7 +40,7 @@ from pykubelet.manifest.schema import (
 )
 from pykubelet.manifest.validate import API_VOLUMES
 
-__all__ = ["RULES", "Classified", "Rule", "Support", "classify", "locations", "markdown"]
+__all__ = ["RULES", "Classified", "Rule", "Support", "classify", "locations"]
 
 
 class Support(str, Enum):
@@ -71,7 +67,7 @@ Predicate = Callable[[Any, Where], bool]
 class Rule:
     support: Support
     note: str = ""
-    # values that ask for nothing beyond what pykubelet does: not reported (README words in ``fine_when``)
+    # values that ask for nothing beyond what pykubelet does: not reported (the docs' words in ``fine_when``)
     fine_if: Predicate | None = None
     fine_when: str = ""
     # an honoured object whose own fields each have a rule (instead of being honoured as a whole)
@@ -588,7 +584,7 @@ def _walk(
                     _walk(item, items, child_name, [*path, i], pod, container, node_name, found)
 
 
-# --- the README table -------------------------------------------------------------------------------------
+# --- the object types the rules reach ----------------------------------------------------------------------
 
 
 def locations() -> dict[str, list[str]]:
@@ -620,87 +616,3 @@ def locations() -> dict[str, list[str]]:
                 paths.append(child_path)
                 queue.append((child_name, child, child_path))
     return found
-
-
-def _status(rule: Rule) -> str:
-    if rule.support is Support.HONOURED:
-        return "honoured"
-    if rule.fine_when and rule.support is Support.IGNORED:
-        return f"{rule.support.value} (not reported when {rule.fine_when})"
-    if rule.fine_when:
-        return f"honoured when {rule.fine_when}; else {rule.support.value}"
-    return rule.support.value
-
-
-def _rows(rules: dict[str, Rule]) -> Iterator[tuple[str, str, str]]:
-    """One row per (status, note), its fields listed together, in the order of the first field."""
-    groups: dict[tuple[str, str], list[str]] = {}
-    for key, rule in rules.items():
-        groups.setdefault((_status(rule), rule.note), []).append(f"`{key}`")
-    for (status, note), keys in groups.items():
-        yield ", ".join(keys), status, note
-
-
-def _shorten(paths: Sequence[str]) -> str:
-    """``spec.containers[*]`` stands for ``spec.initContainers[*]`` too."""
-    shown = [
-        p
-        for p in paths
-        if "initContainers" not in p or p.replace("initContainers", "containers") not in paths
-    ]
-    return ", ".join(f"`{p}`" for p in shown) or "the top level"
-
-
-def markdown() -> str:
-    """The README's "Pod fields" table, grouped by object type."""
-    lines = [
-        f"Checked against the v1 Pod schema of Kubernetes {SCHEMA_VERSION}; generated from "
-        "`agent/pykubelet/manifest/fields.py` (`python -m pykubelet.manifest.fields --write README.md`).",
-        "In `spec.containers[*]` rows, the same holds for `spec.initContainers[*]`.",
-        "",
-    ]
-    for name, paths in locations().items():
-        where = "the top level" if paths == [""] else _shorten(paths)
-        lines += [f"**{name}** ({where})", "", "| field | pykubelet | notes |", "|---|---|---|"]
-        lines += [f"| {keys} | {status} | {note} |" for keys, status, note in _rows(RULES[name])]
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-BEGIN: Final = "<!-- pod-fields:begin (generated: python -m pykubelet.manifest.fields --write README.md) -->"
-END: Final = "<!-- pod-fields:end -->"
-
-
-def readme_block(text: str) -> str | None:
-    """The generated part of a README, between the markers (None if they are missing)."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        return None
-    return text[start + len(BEGIN) : end].strip("\n") + "\n"
-
-
-def write_readme(path: Path) -> bool:
-    """Replace the block between the markers with :func:`markdown`; False if the markers are missing."""
-    text = path.read_text()
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        return False
-    path.write_text(text[: start + len(BEGIN)] + "\n" + markdown() + text[end:])
-    return True
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pykubelet.manifest.fields", description=markdown.__doc__)
-    parser.add_argument("--write", type=Path, metavar="README", help="update the table in this file")
-    args = parser.parse_args(argv)
-    if args.write is None:
-        sys.stdout.write(markdown())
-        return 0
-    if not write_readme(args.write):
-        print(f"{args.write}: no {BEGIN!r} ... {END!r} markers", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
