@@ -101,3 +101,26 @@ async def test_each_file_source_loop_comes_back_and_new_files_are_still_picked_u
     finally:
         await source.stop()
     assert any(f"injected into {method}" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_bug_hit_by_one_file_is_that_files_error_and_the_others_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pykubelet.config import file as file_source
+
+    real = file_source.load_pod
+
+    def load_pod(data: bytes, path: str, *args: object, **kwargs: object) -> object:
+        if path.endswith("bad.yaml"):
+            raise KeyError("a bug")
+        return real(data, path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(file_source, "load_pod", load_pod)
+    (tmp_path / "bad.yaml").write_bytes(POD)
+    (tmp_path / "good.yaml").write_bytes(POD.replace(b"web", b"good"))
+    source = FileSource(str(tmp_path), "node", 60, lambda _: None)
+    snapshot = await source.scan(periodic=True)
+    bad, good = snapshot[str(tmp_path / "bad.yaml")], snapshot[str(tmp_path / "good.yaml")]
+    assert good.pod is not None and good.error is None
+    assert bad.pod is None and bad.error is not None
+    assert "pykubelet could not process this file (KeyError" in bad.error.reason

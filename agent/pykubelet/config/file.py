@@ -222,6 +222,10 @@ class FileSource:
             pod = load_pod(data, path, self.node_name, strict=self.strict)
         except ManifestError as exc:
             return self._fail(path, exc, periodic, key)
+        except Exception as exc:  # a bug hit by this file must not stop the scan of the others
+            log.error("Reading the manifest hit a bug in pykubelet", exc_info=exc, extra={"file": path})
+            problem = f"pykubelet could not process this file ({type(exc).__name__}: {exc}); please report it"
+            return self._fail(path, problem, periodic, key)
         if cached is not None and cached[1].pod is not None and cached[1].pod.uid == pod.uid:
             result = FileResult(path, cached[1].pod)  # identical content: the same pod, the same seen time
         else:
