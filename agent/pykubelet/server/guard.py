@@ -232,6 +232,11 @@ class ConnectionGuard:
     def open_connections(self) -> int:
         return len(self._open)
 
+    @property
+    def waiting_connections(self) -> int:
+        """Open and waiting for a request head (idle or half-sent): the ones eviction may pick."""
+        return len(self._waiting)
+
     def protocol_factory(self, make_inner: Callable[[], asyncio.Protocol]) -> Callable[[], GuardedProtocol]:
         """What ``loop.create_server`` takes: a guarded proxy around each of aiohttp's handlers."""
         return lambda: GuardedProtocol(self, make_inner)
