@@ -17,7 +17,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Sequence
 
-from labctl import argspecs, collections
+from labctl import collections
 from labctl.machines import PROVIDERS, Lab, LabError
 
 
@@ -60,8 +60,8 @@ def main(
         cut = argv.index("--")
         argv, passthrough = argv[:cut], argv[cut + 1 :]
     args = parser().parse_args(argv)
-    lab = lab or Lab()
     try:
+        lab = lab or Lab()
         if args.command == "setup":
             collections.ensure()
             lab.ensure_vagrant(install=True)
@@ -69,12 +69,19 @@ def main(
             lab.up(args.provider)
             for line in lab.status_lines():
                 print(line, file=lab.out)
+            print(
+                "lab: next: ./lab ssh (then `pykubelet get pods`), ./lab walkthrough, ./lab status, "
+                "./lab down",
+                file=lab.out,
+            )
         elif args.command == "status":
             for line in lab.status_lines():
                 print(line, file=lab.out)
         elif args.command == "provider":
             choice = lab.choose_provider()
             print(f"{choice.name}: {choice.reason}", file=lab.out)
+            if not lab.created():
+                print(lab.describe_plan(choice), file=lab.out)
         elif args.command == "ssh":
             command = lab.ssh_command(args.machine, args.remote_command)
             os.chdir(lab.root)
@@ -84,14 +91,21 @@ def main(
         elif args.command == "down":
             lab.down()
         elif args.command == "vars":
+            from labctl import argspecs  # needs the venv's PyYAML; the rest runs on the system python3
+
             print(argspecs.table(lab.root), file=lab.out)
     except (LabError, collections.CollectionsError) as exc:
         print(f"lab: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
         return 130
-    except subprocess.CalledProcessError as exc:  # python-vagrant's; vagrant printed its reason above
+    except subprocess.CalledProcessError as exc:  # python-vagrant's (conf, plugin list)
         command = exc.cmd if isinstance(exc.cmd, str) else " ".join(map(str, exc.cmd))
-        print(f"lab: error: {command} failed (exit {exc.returncode})", file=sys.stderr)
+        print(f"lab: error: {command} failed (exit {exc.returncode}); its output is above", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file or a command the user's machine lacks or forbids
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"lab: error: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     return 0

@@ -1,138 +1,53 @@
-"""labctl with python-vagrant, subprocesses and the environment faked: provider choice, commands, errors."""
+"""labctl with python-vagrant, subprocesses and the environment faked: provider choice, up's plan, errors."""
 
 from __future__ import annotations
 
-import io
 import subprocess
-from collections import namedtuple
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from labctl import cli
-from labctl.machines import Lab, LabError, Machine, ProviderChoice
+from labctl.machines import LabError, Machine, StepError
 
-Status = namedtuple("Status", "name state provider")
-Plugin = namedtuple("Plugin", "name version system")
+from tests.lab.labctl_fakes import FakeRun, FakeVagrant, Plugin, Status, make_lab
 
+DAY = 86400.0
 
-class FakeVagrant:
-    """Stands in for vagrant.Vagrant: records calls, answers status/conf/plugin_list from its fields."""
-
-    instances: list[FakeVagrant] = []
-
-    def __init__(self, statuses: list[Status], plugins: list[Plugin] | None = None, **kwargs: Any) -> None:
-        self.kwargs = kwargs
-        self.statuses = statuses
-        self.plugins = plugins or []
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        FakeVagrant.instances.append(self)
-
-    def status(self) -> list[Status]:
-        return self.statuses
-
-    def plugin_list(self) -> list[Plugin]:
-        return self.plugins
-
-    def up(self, **kwargs: Any) -> None:
-        self.calls.append(("up", kwargs))
-
-    def destroy(self, **kwargs: Any) -> None:
-        self.calls.append(("destroy", kwargs))
-
-    def conf(self, vm_name: str | None = None) -> dict[str, str]:
-        port = {"lab-1": "2222", "lab-2": "2200"}[vm_name or "lab-1"]
-        return {
-            "HostName": "127.0.0.1",
-            "Port": port,
-            "User": "vagrant",
-            "IdentityFile": f'"/repo/.vagrant/machines/{vm_name}/docker/private_key"',
-        }
-
-
-class FakeRun:
-    """Stands in for subprocess.run: records commands, answers from a table of prefixes."""
-
-    def __init__(self, answers: dict[tuple[str, ...], tuple[int, str]] | None = None) -> None:
-        self.answers = answers or {}
-        self.commands: list[list[str]] = []
-        self.kwargs: list[dict[str, Any]] = []
-
-    def __call__(self, command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        self.commands.append(list(command))
-        self.kwargs.append(kwargs)
-        for prefix, (code, out) in self.answers.items():
-            if tuple(command[: len(prefix)]) == prefix:
-                if kwargs.get("check") and code:
-                    raise subprocess.CalledProcessError(code, command)
-                return subprocess.CompletedProcess(command, code, out, "")
-        return subprocess.CompletedProcess(command, 0, "", "")
-
-
-def make_lab(
-    tmp_path: Path,
-    statuses: list[Status] | None = None,
-    *,
-    tools: set[str] = frozenset({"vagrant", "docker"}),
-    env: dict[str, str] | None = None,
-    plugins: list[Plugin] | None = None,
-    run: FakeRun | None = None,
-    exists: bool = False,
-    is_root: bool = True,
-    healthz: str = "ok",
-) -> tuple[Lab, FakeRun, io.StringIO]:
-    FakeVagrant.instances.clear()
-    out = io.StringIO()
-    fake_run = run or FakeRun()
-    installed = set(tools)
-
-    def which(name: str) -> str | None:
-        return f"/usr/bin/{name}" if name in installed else None
-
-    lab = Lab(
-        tmp_path,
-        vagrant_factory=lambda **kw: FakeVagrant(
-            statuses if statuses is not None else [Status("lab-1", "not_created", "docker")], plugins, **kw
-        ),
-        run=fake_run,
-        which=which,
-        exists=lambda _path: exists,
-        healthz=lambda port: healthz,
-        env={"PATH": "/usr/bin", **(env or {})},
-        out=out,
-        is_root=is_root,
-    )
-    lab._installed = installed  # type: ignore[attr-defined]  # tests add tools "installed" by apt
-    return lab, fake_run, out
-
+LIBVIRT = {"/var/run/libvirt/libvirt-sock", "/dev/kvm"}
+LIBVIRT_PLUGIN = [Plugin("vagrant-libvirt", "0.11.2", True)]
 
 # -- provider choice -----------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("tools", "plugins", "socket", "expected"),
+    ("tools", "plugins", "paths", "expected"),
     [
-        pytest.param({"vagrant", "VBoxManage", "virsh"}, [], True, "virtualbox", id="virtualbox-first"),
         pytest.param(
-            {"vagrant", "virsh"}, [Plugin("vagrant-libvirt", "0.11.2", True)], True, "libvirt", id="libvirt"
+            {"vagrant", "VBoxManage", "virsh"}, [], {"/dev/vboxdrv", *LIBVIRT}, "virtualbox", id="vbox"
         ),
-        pytest.param({"vagrant", "virsh"}, [], True, "docker", id="libvirt-without-plugin"),
-        pytest.param(
-            {"vagrant", "virsh"},
-            [Plugin("vagrant-libvirt", "0.11.2", True)],
-            False,
-            "docker",
-            id="no-libvirtd",
-        ),
-        pytest.param({"vagrant"}, [], False, "docker", id="no-hypervisor"),
+        pytest.param({"vagrant", "VBoxManage"}, [], set(), "docker", id="vbox-without-driver"),
+        pytest.param({"vagrant", "virsh"}, LIBVIRT_PLUGIN, LIBVIRT, "libvirt", id="libvirt"),
+        pytest.param({"vagrant", "virsh"}, [], LIBVIRT, "docker", id="libvirt-without-plugin"),
+        pytest.param({"vagrant", "virsh"}, LIBVIRT_PLUGIN, set(), "docker", id="no-libvirtd"),
+        pytest.param({"virsh"}, LIBVIRT_PLUGIN, LIBVIRT, "docker", id="libvirt-without-vagrant"),
+        pytest.param({"vagrant"}, [], set(), "docker", id="no-hypervisor"),
+        pytest.param(set(), [], set(), "docker", id="nothing-installed"),
     ],
 )
-def test_provider_follows_what_the_host_has(
-    tmp_path: Path, tools: set[str], plugins: list[Plugin], socket: bool, expected: str
+def test_provider_follows_what_works_on_the_host(
+    tmp_path: Path, tools: set[str], plugins: list[Plugin], paths: set[str], expected: str
 ) -> None:
-    lab, _, _ = make_lab(tmp_path, tools=tools, plugins=plugins, exists=socket)
+    lab, _, _ = make_lab(tmp_path, tools=tools, plugins=plugins, paths=paths)
     assert lab.choose_provider().name == expected
+    assert FakeVagrant.status_calls == 0  # `vagrant status` fails while no provider's engine runs
+
+
+def test_a_hypervisor_that_does_not_work_is_named_in_the_reason(tmp_path: Path) -> None:
+    lab, _, _ = make_lab(tmp_path, tools={"VBoxManage"})
+    assert "VirtualBox is installed but its kernel driver is not loaded" in lab.choose_provider().reason
 
 
 def test_explicit_provider_wins_over_the_host(tmp_path: Path) -> None:
@@ -148,108 +63,179 @@ def test_unknown_provider_is_refused_with_the_choices(tmp_path: Path) -> None:
         lab.choose_provider()
 
 
-def test_existing_machines_keep_their_provider(tmp_path: Path) -> None:
-    lab, _, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")], tools={"vagrant", "VBoxManage"})
+def test_existing_machines_keep_their_provider_from_vagrants_index(tmp_path: Path) -> None:
+    lab, _, _ = make_lab(
+        tmp_path,
+        [Status("lab-1", "running", "docker")],
+        tools={"vagrant", "VBoxManage"},
+        paths={"/dev/vboxdrv"},
+    )
     assert lab.choose_provider().name == "docker"
+    assert FakeVagrant.status_calls == 0
 
 
-# -- up / down -----------------------------------------------------------------------------------------------
+# -- up ------------------------------------------------------------------------------------------------------
 
 
-def test_up_with_docker_prepares_the_engine_and_images_then_runs_vagrant_up(tmp_path: Path) -> None:
-    lab, run, _ = make_lab(tmp_path)
+def test_up_on_a_fresh_machine_installs_starts_builds_then_creates(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path, tools={"apt-get"}, lists_age=None)
     lab.up()
-    scripts = [Path(c[0]).name + " " + " ".join(c[1:]) for c in run.commands]
-    assert scripts == ["ensure-docker.sh ", "build-images.sh --with-systemd"]
-    vagrant = FakeVagrant.instances[-1]
-    assert vagrant.calls == [("up", {"provider": "docker"})]
-    assert vagrant.kwargs["root"] == str(tmp_path)
-    assert vagrant.kwargs["quiet_stdout"] is False  # vagrant's progress reaches the terminal
+    assert stream.names() == [
+        "apt-get update",
+        "apt-get install",
+        "ensure-docker.sh",
+        "build-images.sh --with-systemd",
+        "vagrant up",
+    ]
+    assert stream.commands[1][-2:] == ["vagrant", "docker.io"]  # one apt transaction for both
+    assert stream.commands[-1] == ["vagrant", "up", "--provider=docker"]
+    assert FakeVagrant.status_calls == 0
+    text = out.getvalue()
+    for index, title in enumerate(
+        ["install vagrant, docker.io with apt", "start the Docker engine", "build the lab images", "create"],
+        1,
+    ):
+        assert f"lab: [{index}/4] {title}" in text
+    assert "because apt has no package lists yet" in text
 
 
-def test_up_tries_once_more_when_nothing_was_created(tmp_path: Path) -> None:
-    lab, _, out = make_lab(tmp_path)
-    failures = iter([subprocess.CalledProcessError(1, ["vagrant", "up"])])
-    original_up = FakeVagrant.up
-
-    def flaky_up(self: FakeVagrant, **kwargs: Any) -> None:
-        for failure in failures:
-            raise failure
-        original_up(self, **kwargs)
-
-    FakeVagrant.up = flaky_up  # type: ignore[method-assign]
-    try:
-        lab.up()
-    finally:
-        FakeVagrant.up = original_up  # type: ignore[method-assign]
-    assert "trying once more" in out.getvalue()
-    assert [c for v in FakeVagrant.instances for c in v.calls] == [("up", {"provider": "docker"})]
-
-
-def test_up_does_not_retry_once_a_machine_exists(tmp_path: Path) -> None:
-    lab, _, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")])
-    lab.choose_provider = lambda requested=None: ProviderChoice("docker", "test")  # type: ignore[method-assign]
-
-    def failing_up(self: FakeVagrant, **kwargs: Any) -> None:
-        self.calls.append(("up", kwargs))
-        raise subprocess.CalledProcessError(1, ["vagrant", "up"])
-
-    original_up = FakeVagrant.up
-    FakeVagrant.up = failing_up  # type: ignore[method-assign]
-    try:
-        with pytest.raises(subprocess.CalledProcessError):
-            lab.up()
-    finally:
-        FakeVagrant.up = original_up  # type: ignore[method-assign]
-    assert [c for v in FakeVagrant.instances for c in v.calls] == [("up", {"provider": "docker"})]  # once
+def test_up_with_everything_installed_skips_apt(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path)
+    lab.up()
+    assert stream.names() == ["ensure-docker.sh", "build-images.sh --with-systemd", "vagrant up"]
+    assert (
+        "lab: [3/3] create and provision lab-1 with the docker provider (vagrant up): done in"
+        in out.getvalue()
+    )
 
 
 def test_up_with_a_hypervisor_does_not_touch_docker(tmp_path: Path) -> None:
-    lab, run, out = make_lab(tmp_path, tools={"vagrant", "VBoxManage"})
+    lab, stream, out = make_lab(tmp_path, tools={"vagrant", "VBoxManage"}, paths={"/dev/vboxdrv"})
     lab.up()
-    assert run.commands == []
-    assert FakeVagrant.instances[-1].calls == [("up", {"provider": "virtualbox"})]
+    assert stream.commands == [["vagrant", "up", "--provider=virtualbox"]]
     assert "provider virtualbox (VirtualBox is installed (VBoxManage))" in out.getvalue()
 
 
-def test_a_failing_setup_script_stops_up_with_its_name(tmp_path: Path) -> None:
-    run = FakeRun({(str(tmp_path / "scripts/build-images.sh"),): (1, "")})
-    lab, _, _ = make_lab(tmp_path, run=run)
-    with pytest.raises(LabError, match=r"scripts/build-images.sh --with-systemd failed \(exit 1\)"):
+def test_up_tries_once_more_when_nothing_was_created(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path)
+    stream.answer(["vagrant", "up"], (1, ["Error: network not found"]), (0, ["==> lab-1: Machine booted"]))
+    lab.up()
+    assert "trying once more" in out.getvalue()
+    assert stream.names().count("vagrant up") == 2
+
+
+def test_up_does_not_retry_once_a_machine_exists_and_says_what_to_do(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")])
+    stream.answer(["vagrant", "up"], (1, ["TASK [pykubelet : start]", "fatal: [lab-1]: FAILED!"]))
+    with pytest.raises(StepError) as failure:
         lab.up()
-    assert all(call[0] != "up" for v in FakeVagrant.instances for call in v.calls)
+    assert stream.names().count("vagrant up") == 1
+    message = str(failure.value)
+    assert "`vagrant up --provider=docker` exited with 1" in message
+    assert "    fatal: [lab-1]: FAILED!" in message
+    assert "What to do:" in message
+    assert "./lab down" in message
 
 
-def test_up_installs_vagrant_with_apt_as_root(tmp_path: Path) -> None:
-    run = FakeRun({("apt-cache", "policy", "vagrant"): (0, "vagrant:\n  Candidate: 2.3.4+dfsg-1\n")})
-    lab, _, _ = make_lab(tmp_path, tools={"apt-get"}, run=run, healthz="ok")
+def test_a_failing_setup_script_names_the_step_the_command_and_its_last_lines(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path)
+    stream.answer(
+        [str(tmp_path / "scripts/build-images.sh")], (1, ["build-images: ERROR: mmdebstrap failed"])
+    )
+    with pytest.raises(StepError) as failure:
+        lab.up()
+    assert failure.value.step == "build the lab images"
+    assert "build-images.sh --with-systemd` exited with 1" in str(failure.value)
+    assert failure.value.tail == ["build-images: ERROR: mmdebstrap failed"]
+    assert "vagrant up" not in stream.names()
 
-    def apt_installs(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
-        result = run(command, **kwargs)
-        if command[:2] == ["apt-get", "install"]:
-            lab._installed.add("vagrant")  # type: ignore[attr-defined]
-        return result
 
-    lab._run = apt_installs
+def test_without_vagrant_and_without_root_up_says_how_to_install_it(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, is_root=False)
+    with pytest.raises(LabError, match=r"vagrant is not installed.*sudo apt-get install vagrant"):
+        lab.up()
+    assert stream.commands == []
+
+
+# -- apt -----------------------------------------------------------------------------------------------------
+
+
+def test_stale_lists_are_refreshed_before_installing(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, lists_age=30 * DAY)
     lab.ensure_vagrant()
-    assert ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "vagrant"] in run.commands
-    assert ["apt-get", "update", "-qq"] not in run.commands  # apt already knew the package
+    assert stream.names() == ["apt-get update", "apt-get install"]
+    assert "because the package lists are 30 days old" in out.getvalue()
+    assert time.time() - (tmp_path / "apt-lists").stat().st_mtime < 60  # marked fresh
 
 
-def test_without_vagrant_and_without_root_the_error_says_how_to_install_it(tmp_path: Path) -> None:
-    lab, run, _ = make_lab(tmp_path, tools={"apt-get"}, is_root=False)
-    with pytest.raises(LabError, match=r"vagrant is not installed.*apt-get install vagrant"):
-        lab.up()
-    assert run.commands == []
+def test_fresh_lists_are_not_refreshed(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, lists_age=3600)
+    lab.ensure_vagrant()
+    assert stream.names() == ["apt-get install"]
+    assert "--no-install-recommends" in stream.commands[0]
 
 
-def test_down_destroys_every_machine(tmp_path: Path) -> None:
-    lab, _, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")])
+def test_a_failed_install_refreshes_the_lists_and_retries_once(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, lists_age=3600)
+    stream.answer(
+        ["apt-get", "install"], (100, ["E: Failed to fetch http://deb/vagrant_2.3.4.deb  404"]), (0, [])
+    )
+    lab.ensure_vagrant()
+    assert stream.names() == ["apt-get install", "apt-get update", "apt-get install"]
+    assert "may name versions the mirror no longer has" in out.getvalue()
+
+
+def test_a_second_failure_names_apt_and_the_hint(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, lists_age=30 * DAY)
+    stream.answer(["apt-get", "install"], (100, ["E: Unable to locate package vagrant"]))
+    with pytest.raises(StepError) as failure:
+        lab.ensure_vagrant()
+    assert stream.names() == ["apt-get update", "apt-get install"]  # the lists were just refreshed: no retry
+    assert "    E: Unable to locate package vagrant" in str(failure.value)
+    assert "HashiCorp" in failure.value.hint
+
+
+def test_apt_progress_is_shown_in_tenths(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"})
+    status = [f"dlstatus:{i}:{i * 5}.0:Retrieving file {i} of 20" for i in range(21)]
+    status += [f"pmstatus:ruby:{i * 2.5}:Installing ruby" for i in range(41)]
+    stream.answer(["apt-get", "install"], (0, ["Selecting previously unselected package ruby.", *status]))
+    lab.ensure_vagrant()
+    shown = [line for line in out.getvalue().splitlines() if line.startswith("lab: apt: ")]
+    assert len([line for line in shown if "downloading" in line]) == 11
+    assert len([line for line in shown if "installing" in line]) == 11
+    assert "Selecting" not in out.getvalue()
+
+
+# -- down, status, walkthrough, ssh ----------------------------------------------------------------------
+
+
+def test_down_destroys_the_created_machines(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")])
     lab.down()
-    assert FakeVagrant.instances[-1].calls == [("destroy", {})]
+    assert stream.commands == [["vagrant", "destroy", "--force"]]
 
 
-# -- status --------------------------------------------------------------------------------------------------
+def test_down_with_nothing_created_asks_nothing(tmp_path: Path) -> None:
+    lab, stream, out = make_lab(tmp_path, tools=set())
+    lab.down()
+    assert stream.commands == []
+    assert "nothing to destroy" in out.getvalue()
+
+
+def test_status_on_a_machine_with_nothing_installed_says_what_up_would_do(tmp_path: Path) -> None:
+    lab, _, _ = make_lab(tmp_path, tools=set(), env={"LAB_NODES": "2"})
+    lines = lab.status_lines()
+    assert [line.split()[:3] for line in lines[1:3]] == [
+        ["lab-1", "not_created", "-"],
+        ["lab-2", "not_created", "-"],
+    ]
+    assert lines[3].startswith("provider for up: docker (no VirtualBox or libvirt here")
+    assert lines[4] == (
+        "./lab up would: 1) install vagrant, docker.io with apt; 2) start the Docker engine; "
+        "3) build the lab images; 4) create and provision lab-1, lab-2 with the docker provider (vagrant up)"
+    )
+    assert FakeVagrant.instances == []
 
 
 def test_status_shows_the_forwarded_port_and_what_healthz_answers(tmp_path: Path) -> None:
@@ -261,6 +247,7 @@ def test_status_shows_the_forwarded_port_and_what_healthz_answers(tmp_path: Path
     assert lines[1].endswith("http://127.0.0.1:10256/healthz -> ok")
     assert lines[2].split() == ["lab-2", "not_created", "docker", "-"]
     assert run.commands == [["docker", "port", "mylab-lab-1", "10255/tcp"]]
+    assert FakeVagrant.instances[-1].kwargs["env"]["VAGRANT_DEFAULT_PROVIDER"] == "docker"
 
 
 def test_status_asks_vagrant_for_the_port_of_a_vm(tmp_path: Path) -> None:
@@ -270,7 +257,20 @@ def test_status_asks_vagrant_for_the_port_of_a_vm(tmp_path: Path) -> None:
     assert run.commands == [["vagrant", "port", "lab-1", "--guest", "10255"]]
 
 
-# -- walkthrough ---------------------------------------------------------------------------------------------
+def test_a_failing_vagrant_status_says_what_vagrant_said_and_what_to_do(tmp_path: Path) -> None:
+    lab, _, _ = make_lab(tmp_path, [Status("lab-1", "running", "docker")])
+
+    def failing_status(self: FakeVagrant) -> list[Status]:
+        self.kwargs["err_cm"]().__enter__().write("No usable default provider could be found\n")
+        raise subprocess.CalledProcessError(1, ["vagrant", "status"])
+
+    original = FakeVagrant.status
+    FakeVagrant.status = failing_status  # type: ignore[method-assign]
+    try:
+        with pytest.raises(LabError, match=r"(?s)No usable default provider.*ensure-docker.sh"):
+            lab.machines()
+    finally:
+        FakeVagrant.status = original  # type: ignore[method-assign]
 
 
 def test_walkthrough_runs_the_playbook_over_ssh_on_the_running_machines(tmp_path: Path) -> None:
@@ -302,7 +302,7 @@ def test_walkthrough_runs_the_playbook_over_ssh_on_the_running_machines(tmp_path
 
 
 def test_walkthrough_without_a_running_machine_says_to_run_up(tmp_path: Path) -> None:
-    lab, _, _ = make_lab(tmp_path, [Status("lab-1", "not_created", "docker")])
+    lab, _, _ = make_lab(tmp_path, tools=set())
     with pytest.raises(LabError, match=r"no lab machine is running: start one with ./lab up"):
         lab.walkthrough()
 
@@ -317,12 +317,20 @@ def test_walkthrough_of_a_machine_that_is_not_running_names_it(tmp_path: Path) -
 
 
 def test_cli_ssh_execs_vagrant_ssh_in_the_repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    lab, _, _ = make_lab(tmp_path)
+    lab, _, _ = make_lab(
+        tmp_path, [Status("lab-1", "running", "docker"), Status("lab-2", "running", "docker")]
+    )
     calls: list[tuple[str, list[str]]] = []
     monkeypatch.chdir("/")
     assert cli.main(["ssh", "lab-2", "-c", "uptime"], lab=lab, execvp=lambda f, a: calls.append((f, a))) == 0
     assert calls == [("vagrant", ["vagrant", "ssh", "lab-2", "-c", "uptime"])]
     assert Path.cwd() == tmp_path
+
+
+def test_cli_ssh_before_up_says_to_run_up(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lab, _, _ = make_lab(tmp_path)
+    assert cli.main(["ssh"], lab=lab, execvp=lambda f, a: pytest.fail("no exec")) == 1
+    assert "no lab machine was created yet: start one with ./lab up" in capsys.readouterr().err
 
 
 def test_cli_walkthrough_passes_machines_and_ansible_arguments(tmp_path: Path) -> None:
@@ -333,27 +341,30 @@ def test_cli_walkthrough_passes_machines_and_ansible_arguments(tmp_path: Path) -
     assert got == {"names": ["lab-1"], "args": ["-v", "--diff"]}
 
 
-def test_cli_reports_lab_errors_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lab, _, _ = make_lab(tmp_path, tools=set(), is_root=False)
-    assert cli.main(["status"], lab=lab) == 1
-    assert capsys.readouterr().err.startswith("lab: error: vagrant is not installed")
+def test_cli_status_answers_with_nothing_installed(tmp_path: Path) -> None:
+    lab, _, out = make_lab(tmp_path, tools=set(), is_root=False)
+    assert cli.main(["status"], lab=lab) == 0
+    assert "./lab up would: 1) install vagrant, docker.io with apt" in out.getvalue()
 
 
-def test_cli_reports_a_failed_vagrant_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lab, _, _ = make_lab(tmp_path)
-
-    def boom(_provider: str | None = None) -> None:
-        raise subprocess.CalledProcessError(1, ["vagrant", "up", "--provider", "docker"])
-
-    lab.up = boom  # type: ignore[method-assign]
+def test_cli_reports_a_failed_step_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lab, stream, _ = make_lab(tmp_path)
+    stream.answer([str(tmp_path / "scripts/ensure-docker.sh")], (1, ["ensure-docker: ERROR: no engine"]))
     assert cli.main(["up"], lab=lab) == 1
-    assert "lab: error: vagrant up --provider docker failed (exit 1)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("lab: error: step 'start the Docker engine' failed:")
+    assert "ensure-docker: ERROR: no engine" in err
+    assert "Traceback" not in err
 
 
-def test_cli_provider_prints_the_choice_and_the_reason(tmp_path: Path) -> None:
+def test_cli_provider_prints_the_choice_the_reason_and_the_plan(tmp_path: Path) -> None:
     lab, _, out = make_lab(tmp_path)
     assert cli.main(["provider"], lab=lab) == 0
-    assert out.getvalue().startswith("docker: no VirtualBox or libvirt here")
+    first, plan = out.getvalue().splitlines()
+    assert first.startswith("docker: no VirtualBox or libvirt here")
+    assert plan.startswith("./lab up would: 1) start the Docker engine")
 
 
 def test_machine_running_means_running() -> None:
