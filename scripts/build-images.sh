@@ -3,27 +3,37 @@
 #
 # No container registry is reachable where this project is built and tested, so each image is a LOCAL
 # LOOK-ALIKE with the upstream tag, built from Debian bookworm packages and `docker import`ed. The example
-# manifests name the upstream tags, so they also work unchanged wherever Docker Hub is reachable.
+# manifests name the upstream tags, so they also work unchanged wherever Docker Hub is reachable. The
+# look-alikes behave like the upstream images where the kubernetes.io tutorials look (checked by
+# tests/integration/test_tutorials.py); scripts/images/recipes.sh says, next to each recipe, what still differs.
 #
-#   busybox:1.35                    Debian's busybox-static (1.35) + applet links, root/nobody users
-#   nginx:1.22                      bookworm minbase + nginx-light (1.22); logs to /var/log/nginx/*.log files
-#   registry.k8s.io/pause:3.10      Debian's catatonit in pause mode (`catatonit -P`)
+#   busybox:1.35                    Debian's busybox-static (1.35) + applet links, root/nobody users, /usr/bin/env,
+#                                   and a printenv script for the upstream applet that Debian's build lacks
+#   nginx:1.22                      bookworm minbase + nginx-light (1.22) with upstream's default server (port 80,
+#                                   root /usr/share/nginx/html, welcome page); logs to /var/log/nginx/*.log files
+#   registry.k8s.io/pause:3.10      Debian's catatonit in pause mode, as `/pause -P`
 #   pykubelet-lab/systemd:bookworm  (--with-systemd / --all only) systemd + dbus + python3 + sshd + sudo,
 #                                   user `vagrant` with passwordless sudo and Vagrant's insecure public keys
 #
-# An image whose tag already exists is left alone ("present"); --force rebuilds it. The bootstrapped Debian
-# root filesystems are cached as tarballs in $PYKUBELET_IMAGE_CACHE (default /var/cache/pykubelet-images),
-# keyed by their recipe, so a forced rebuild is a re-import; --refresh bootstraps them again from the mirror.
+# Every image carries the hash of its recipe (the code of the functions that build it: RECIPE_PARTS below) in
+# the label org.pykubelet-lab.recipe. An image whose tag exists with the current recipe is left alone
+# ("present"); one built by an older recipe is rebuilt once ("rebuilt"); --force rebuilds regardless. An image
+# under the tag that this script did not build (the real upstream one, say) is left alone unless --force.
+# Each build goes to a temporary tag that moves onto the real tag only once the image is complete, so other
+# users of the engine never find the tag missing or on a half-built image. The bootstrapped Debian root
+# filesystems are cached as tarballs in $PYKUBELET_IMAGE_CACHE (default /var/cache/pykubelet-images), keyed by
+# their recipe, so a forced rebuild is a re-import; --refresh bootstraps them again from the mirror.
 set -euo pipefail
 
 usage() {
     cat <<'EOF'
 usage: scripts/build-images.sh [--with-systemd | --all] [--force] [--refresh] [--check]
 
-  (default)       build busybox:1.35, nginx:1.22 and registry.k8s.io/pause:3.10 if missing
+  (default)       build busybox:1.35, nginx:1.22 and registry.k8s.io/pause:3.10 if missing or built by an
+                  older recipe (image label org.pykubelet-lab.recipe)
   --with-systemd  also build pykubelet-lab/systemd:bookworm (the lab/Molecule/Vagrant image)
   --all           same as --with-systemd
-  --force         rebuild the selected images even if their tags exist
+  --force         rebuild the selected images even if they are up to date
   --refresh       ignore the rootfs cache: bootstrap nginx/systemd again from the Debian mirror (implies --force)
   --check         afterwards, smoke-test each selected image in throwaway containers
 
@@ -40,16 +50,13 @@ SECURITY_MIRROR=${PYKUBELET_DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian
 CACHE_DIR=${PYKUBELET_IMAGE_CACHE:-/var/cache/pykubelet-images}
 LABEL_KEY=org.pykubelet-lab.built-by
 LABEL_VALUE=scripts/build-images.sh
+RECIPE_KEY=org.pykubelet-lab.recipe
+IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/images"
 
 BUSYBOX_TAG=busybox:1.35
 NGINX_TAG=nginx:1.22
 PAUSE_TAG=registry.k8s.io/pause:3.10
 SYSTEMD_TAG=pykubelet-lab/systemd:bookworm
-
-# Vagrant's well-known insecure public keys (hashicorp/vagrant keys/vagrant.pub.rsa and keys/vagrant.pub.ed25519).
-# Debian's vagrant 2.3.4 logs in with the RSA one; newer Vagrant releases use the ed25519 one.
-VAGRANT_INSECURE_KEYS='ssh-rsa AAAAB3NzaC1yc2EAAAABIwAAAQEA6NF8iallvQVp22WDkTkyrtvp9eWW6A8YVr+kz4TjGYe7gHzIw+niNltGEFHzD8+v1I2YJ6oXevct1YeS0o9HZyN1Q9qgCgzUFtdOKLv6IedplqoPkcmF0aYet2PkEDo3MlTBckFXPITAMzF8dJSIFo9D8HfdOV0IAdx4O7PtixWKn5y2hMNG0zQPyUecp4pzC6kivAIhyfHilFR61RGL+GPXQ2MWZWFYbAGjyiYJnAmCP3NOTd0jMZEnDkbUvxhMmBYSdETk1rRgm+R4LOzFUGaHqHDLKLX+FIPKcF96hrucXzcWyLbIbEgE98OHlnVYCzRdK8jlqm8tehUc9c9WhQ== vagrant insecure public key
-ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1YdxBpNlzxDqfJyw/QKow1F+wvG9hXGoqiysfJOn5Y vagrant insecure public key'
 
 FORCE=0
 REFRESH=0
@@ -84,10 +91,14 @@ die() {
 
 WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/pykubelet-images.XXXXXX")
 CHECK_CONTAINERS=()
+TEMP_TAGS=() # build_one's temporary tags: on an interrupted build, removing one drops the half-built image
 cleanup() {
     local c target
     for c in "${CHECK_CONTAINERS[@]}"; do
         docker rm -f "$c" >/dev/null 2>&1 || true
+    done
+    for c in "${TEMP_TAGS[@]}"; do
+        docker image rm "$c" >/dev/null 2>&1 || true
     done
     # An interrupted mmdebstrap can leave /proc, /sys or /dev mounted inside its target: unmount those first,
     # and never let rm cross into another file system.
@@ -144,13 +155,15 @@ image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
 
 image_size() { docker image inspect -f '{{.Size}}' "$1" | awk '{ printf "%.1f MB", $1 / 1e6 }'; }
 
-# import_image TAG SRC [--change INSTR]...: docker import SRC (a tar file, or - for stdin) as TAG, with our label.
+# import_image TAG SRC [--change INSTR]...: docker import SRC (a tar file, or - for stdin) as TAG, with our labels
+# (who built it, and the recipe hash that build_one put in BUILD_RECIPE for BUILD_TAG, the image it builds).
 import_image() {
     local tag=$1 src=$2
     shift 2
     docker import \
-        --message "pykubelet-lab local look-alike of $tag, built from Debian $SUITE packages" \
+        --message "pykubelet-lab local look-alike of $BUILD_TAG, built from Debian $SUITE packages" \
         --change "LABEL $LABEL_KEY=$LABEL_VALUE" \
+        --change "LABEL $RECIPE_KEY=$BUILD_RECIPE" \
         "$@" "$src" "$tag" >/dev/null
 }
 
@@ -165,23 +178,60 @@ set_stop_signal() {
     fi
 }
 
-# build_one TAG BUILD_FUNCTION: build TAG unless it exists (or --force); print one line either way.
+image_label() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null; }
+
+# What each image's recipe is made of: the functions whose code decides what goes into the image. Their code,
+# hashed, is the image's recipe label; debian_rootfs keys its own tarball cache the same way.
+declare -A RECIPE_PARTS=(
+    [build_busybox]="build_busybox busybox_extras import_image tar_dir"
+    [build_pause]="build_pause copy_binary import_image tar_dir"
+    [build_nginx]="build_nginx customize_nginx debian_rootfs clean_rootfs import_image set_stop_signal"
+    [build_systemd]="build_systemd customize_systemd debian_rootfs clean_rootfs import_image set_stop_signal"
+)
+
+# recipe_hash BUILD_FUNCTION: 12 hex digits that change whenever the recipe's code (or the Debian suite) does.
+recipe_hash() {
+    local parts
+    read -r -a parts <<<"${RECIPE_PARTS[$1]:?no RECIPE_PARTS entry for $1}"
+    {
+        echo "$SUITE"
+        declare -f "${parts[@]}"
+        [[ $1 != build_systemd ]] || echo "$VAGRANT_INSECURE_KEYS"
+    } | sha256sum | cut -c1-12
+}
+
+BUILD_TAG=
+BUILD_RECIPE=
+# build_one TAG BUILD_FUNCTION: build TAG if it is missing, from an older recipe, or --force; print one line.
+# The build runs under a temporary tag, then `docker tag` moves TAG onto it in one step.
 build_one() {
-    local tag=$1 builder=$2 start old_id extra=
-    if ((!FORCE)) && image_exists "$tag"; then
-        if [[ "$(docker image inspect -f "{{index .Config.Labels \"$LABEL_KEY\"}}" "$tag" 2>/dev/null)" != "$LABEL_VALUE" ]]; then
-            extra='  (not built by this script)'
+    local tag=$1 builder=$2 start old_id have temp state=built
+    BUILD_TAG=$tag
+    BUILD_RECIPE=$(recipe_hash "$builder")
+    if image_exists "$tag"; then
+        have=$(image_label "$tag" "$RECIPE_KEY")
+        if ((!FORCE)) && [[ $(image_label "$tag" "$LABEL_KEY") != "$LABEL_VALUE" ]]; then
+            printf '%-32s present  %s  (not built by this script: left alone)\n' "$tag" "$(image_size "$tag")"
+            return 0
         fi
-        printf '%-32s present  %s%s\n' "$tag" "$(image_size "$tag")" "$extra"
-        return 0
+        if ((!FORCE)) && [[ $have == "$BUILD_RECIPE" ]]; then
+            printf '%-32s present  %s  (recipe %s)\n' "$tag" "$(image_size "$tag")" "$have"
+            return 0
+        fi
+        [[ $have == "$BUILD_RECIPE" ]] || state=rebuilt
+        [[ $state == built ]] || note "$tag: built by recipe ${have:-(unlabelled)}, the recipe is now $BUILD_RECIPE: rebuilding"
     fi
     old_id=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
+    temp="pykubelet-lab-build/${tag//[^a-z0-9._-]/-}:$$"
+    TEMP_TAGS+=("$temp")
     start=$(now)
-    "$builder" "$tag"
+    "$builder" "$temp"
+    docker tag "$temp" "$tag"
+    docker image rm "$temp" >/dev/null # only the temporary name: TAG holds the image now
     if [[ -n $old_id && $old_id != "$(docker image inspect -f '{{.Id}}' "$tag")" ]]; then
         docker image rm "$old_id" >/dev/null 2>&1 || true # the replaced build, unless a container still uses it
     fi
-    printf '%-32s built    %s  in %ss\n' "$tag" "$(image_size "$tag")" "$(elapsed_since "$start")"
+    printf '%-32s %-8s %s  in %ss (recipe %s)\n' "$tag" "$state" "$(image_size "$tag")" "$(elapsed_since "$start")" "$BUILD_RECIPE"
 }
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -260,180 +310,25 @@ debian_rootfs() {
 }
 
 # ---------------------------------------------------------------------------------------------------------------
-# image recipes
+# the recipes (build_busybox, build_pause, build_nginx, build_systemd) and the --check smoke tests
 
-build_busybox() {
-    local tag=$1 root="$WORK/busybox" bb=/bin/busybox applet n=0
-    apt_install busybox-static
-    is_static "$bb" || die "$bb is not statically linked (is Debian's busybox installed instead of busybox-static?)"
-    mkdir -p "$root"/{bin,dev,etc,home,proc,root,sys,tmp,usr/bin,usr/sbin,var/log,var/www}
-    install -m 0755 "$bb" "$root/bin/busybox"
-    # like the upstream image: every applet is a link to /bin/busybox in /bin
-    while read -r applet; do
-        [[ -n $applet && $applet != */* && ! -e $root/bin/$applet ]] || continue
-        ln -s busybox "$root/bin/$applet"
-        n=$((n + 1))
-    done < <("$bb" --list)
-    [[ -L $root/bin/sh ]] || die "busybox has no sh applet"
-    printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/home:/bin/false' >"$root/etc/passwd"
-    printf '%s\n' 'root:x:0:' 'nobody:x:65534:' >"$root/etc/group"
-    chmod 1777 "$root/tmp"
-    chmod 0700 "$root/root"
-    note "busybox: $("$bb" | head -n 1 | sed 's/ multi-call binary.*//'), $n applet links"
-    tar_dir "$root" | import_image "$tag" - --change 'CMD ["sh"]' \
-        --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-}
-
-build_pause() {
-    local tag=$1 root="$WORK/pause" bin
-    apt_install catatonit
-    bin=$(command -v catatonit) || die "catatonit not found after installing it"
-    mkdir -p "$root"/{dev,etc,proc,sys}
-    copy_binary "$bin" "$root" /catatonit
-    # pause mode: no child, sleep until SIGINT/SIGTERM, then exit 0. Runs as 65535 like the upstream pause image.
-    tar_dir "$root" | import_image "$tag" - \
-        --change 'ENTRYPOINT ["/catatonit", "-P"]' \
-        --change 'USER 65535:65535'
-}
-
-customize_nginx() {
-    local d=$1 f
-    # what the walkthrough and tests rely on: real log files (not the upstream image's /dev/stdout links)
-    for f in access.log error.log; do
-        [[ -f $d/var/log/nginx/$f && ! -L $d/var/log/nginx/$f ]] || die "nginx: /var/log/nginx/$f is not a regular file"
-    done
-    grep -q 'Welcome to nginx!' "$d/var/www/html/index.nginx-debian.html" ||
-        die "nginx: /var/www/html/index.nginx-debian.html does not say 'Welcome to nginx!'"
-}
-
-build_nginx() {
-    local tag=$1
-    debian_rootfs nginx customize_nginx nginx-light
-    import_image "$tag" "$ROOTFS_TAR" \
-        --change 'CMD ["nginx", "-g", "daemon off;"]' \
-        --change 'EXPOSE 80'
-    set_stop_signal "$tag" SIGQUIT # graceful shutdown, like the upstream image
-}
-
-customize_systemd() {
-    local d=$1
-    # the vagrant user Vagrant's docker provider logs in as (has_ssh = true)
-    chroot "$d" useradd --create-home --shell /bin/bash --user-group vagrant
-    chroot "$d" usermod --password '*' vagrant # no password, but not "locked" either (key logins only)
-    echo 'vagrant ALL=(ALL) NOPASSWD:ALL' >"$d/etc/sudoers.d/vagrant"
-    chmod 0440 "$d/etc/sudoers.d/vagrant"
-    chroot "$d" visudo -c -q -f /etc/sudoers.d/vagrant
-    install -d -m 0700 "$d/home/vagrant/.ssh"
-    printf '%s\n' "$VAGRANT_INSECURE_KEYS" >"$d/home/vagrant/.ssh/authorized_keys"
-    chmod 0600 "$d/home/vagrant/.ssh/authorized_keys"
-    chroot "$d" chown -R vagrant:vagrant /home/vagrant/.ssh
-    # every container gets its own identity: no baked-in ssh host keys or machine-id
-    rm -f "$d"/etc/ssh/ssh_host_*
-    mkdir -p "$d/etc/systemd/system/ssh.service.d"
-    printf '%s\n' '[Service]' 'ExecStartPre=' 'ExecStartPre=/usr/bin/ssh-keygen -A' 'ExecStartPre=/usr/sbin/sshd -t' \
-        >"$d/etc/systemd/system/ssh.service.d/host-keys.conf"
-    : >"$d/etc/machine-id"
-    # units that only make sense on real hardware or a VM console
-    local unit
-    for unit in getty@tty1.service serial-getty@ttyS0.service console-getty.service \
-        systemd-remount-fs.service sys-kernel-debug.mount sys-kernel-tracing.mount \
-        sys-kernel-config.mount sys-fs-fuse-connections.mount dev-hugepages.mount; do
-        ln -sf /dev/null "$d/etc/systemd/system/$unit"
-    done
-    # inside the lab machine apt should behave like stock Debian (recommends on); docs stay excluded
-    rm -f "$d/etc/apt/apt.conf.d/99mmdebstrap"
-}
-
-build_systemd() {
-    local tag=$1
-    debian_rootfs systemd customize_systemd \
-        systemd systemd-sysv dbus python3 iproute2 ca-certificates sudo curl openssh-server
-    import_image "$tag" "$ROOTFS_TAR" \
-        --change 'CMD ["/lib/systemd/systemd"]' \
-        --change 'ENV container=docker' \
-        --change 'EXPOSE 22'
-    set_stop_signal "$tag" SIGRTMIN+3 # systemd's "halt"; on SIGTERM it would only re-execute itself
-}
-
-# ---------------------------------------------------------------------------------------------------------------
-# smoke tests (--check)
-
-# check_run NAME DOCKER_RUN_ARGS...: start pykubelet-imgcheck-NAME-$$ detached; the EXIT trap removes it.
-check_run() {
-    local name="pykubelet-imgcheck-$1-$$"
-    shift
-    CHECK_CONTAINERS+=("$name")
-    docker run -d --name "$name" "$@" >/dev/null
-}
-
-container_ip() { docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$1"; }
-
-check_busybox() {
-    local out
-    out=$(docker run --rm "$BUSYBOX_TAG" sh -c 'echo hi; ls /bin | wc -l; id -un nobody')
-    [[ $(sed -n 1p <<<"$out") == hi && $(sed -n 2p <<<"$out") -gt 200 && $(sed -n 3p <<<"$out") == nobody ]] ||
-        die "busybox check failed: $out"
-    echo "check $BUSYBOX_TAG: ok ($(sed -n 2p <<<"$out") entries in /bin)"
-}
-
-check_nginx() {
-    local c="pykubelet-imgcheck-nginx-$$" ip i body=
-    check_run nginx "$NGINX_TAG"
-    ip=$(container_ip "$c")
-    for ((i = 0; i < 50; i++)); do # up to ~10 s; traffic only to the container we just started
-        body=$(curl -fsS --noproxy '*' --max-time 2 "http://$ip/" 2>/dev/null) && break
-        sleep 0.2
-    done
-    grep -q 'Welcome to nginx!' <<<"$body" || die "nginx check: no welcome page from http://$ip/"
-    docker exec "$c" sh -c 'test -f /var/log/nginx/access.log && test ! -L /var/log/nginx/access.log && grep -q "GET / " /var/log/nginx/access.log' ||
-        die "nginx check: the request is not in the regular file /var/log/nginx/access.log"
-    docker rm -f "$c" >/dev/null
-    echo "check $NGINX_TAG: ok (welcome page from $ip, request logged in /var/log/nginx/access.log)"
-}
-
-check_pause() {
-    local c="pykubelet-imgcheck-pause-$$" start took code
-    check_run pause "$PAUSE_TAG"
-    sleep 1
-    [[ $(docker inspect -f '{{.State.Running}}' "$c") == true ]] || die "pause check: container is not running"
-    start=$(now)
-    docker stop -t 10 "$c" >/dev/null
-    took=$(elapsed_since "$start")
-    code=$(docker inspect -f '{{.State.ExitCode}}' "$c")
-    docker rm -f "$c" >/dev/null
-    [[ $code == 0 ]] || die "pause check: exit code $code after docker stop"
-    awk -v t="$took" 'BEGIN { exit !(t < 5) }' || die "pause check: docker stop took ${took}s (SIGTERM ignored?)"
-    echo "check $PAUSE_TAG: ok (stays up; docker stop -> exit 0 in ${took}s)"
-}
-
-check_systemd() {
-    local c="pykubelet-imgcheck-systemd-$$" state start took i
-    check_run systemd --cap-add ALL --cap-drop SYS_RESOURCE \
-        --security-opt seccomp=unconfined --security-opt apparmor=unconfined \
-        --cgroupns host -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock "$SYSTEMD_TAG"
-    # right after `docker run`, systemctl can fail with "Failed to connect to bus" (PID 1 has not created its
-    # socket yet, and --wait does not cover that): retry until the manager answers
-    for ((i = 0; i < 60; i++)); do
-        state=$(timeout 90 docker exec "$c" systemctl is-system-running --wait 2>&1) || true
-        [[ $state == *"Failed to connect to bus"* ]] || break
-        sleep 0.5
-    done
-    case $state in
-    running | degraded) ;;
-    *) die "systemd check: is-system-running says '$state'" ;;
-    esac
-    docker exec "$c" systemctl is-active --quiet ssh || die "systemd check: ssh.service is not active"
-    start=$(now)
-    docker stop -t 30 "$c" >/dev/null
-    took=$(elapsed_since "$start")
-    docker rm -f "$c" >/dev/null
-    echo "check $SYSTEMD_TAG: ok (system $state, sshd active, docker stop took ${took}s)"
-}
+# shellcheck source=images/recipes.sh
+source "$IMAGES_DIR/recipes.sh"
+# shellcheck source=images/checks.sh
+source "$IMAGES_DIR/checks.sh"
 
 # ---------------------------------------------------------------------------------------------------------------
 
 command -v docker >/dev/null 2>&1 || die "no docker CLI (run scripts/ensure-docker.sh first)"
 docker info >/dev/null 2>&1 || die "the Docker engine does not answer (run scripts/ensure-docker.sh first)"
+
+# One build at a time per machine (another run would build the same images, and race for the cache tarballs).
+if mkdir -p "$CACHE_DIR" 2>/dev/null && exec 9>>"$CACHE_DIR/.build-images.lock"; then
+    if ! flock -n 9; then
+        note "another scripts/build-images.sh is running on this machine: waiting for it (at most 15 minutes)"
+        flock -w 900 9 || die "the other scripts/build-images.sh still holds $CACHE_DIR/.build-images.lock after 15 minutes"
+    fi
+fi
 
 build_one "$BUSYBOX_TAG" build_busybox
 build_one "$PAUSE_TAG" build_pause
@@ -441,6 +336,7 @@ build_one "$NGINX_TAG" build_nginx
 if ((WITH_SYSTEMD)); then
     build_one "$SYSTEMD_TAG" build_systemd
 fi
+exec 9>&- # the images are built: checks need no lock
 
 if ((CHECK)); then
     check_busybox
