@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -20,15 +21,26 @@ if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
 
 log = logging.getLogger("pykubelet.server")
-# The kernel's accept queue (capped by net.core.somaxconn): a flood waits there rather than in SYN retries.
-BACKLOG = 1024
+SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
+
+
+def listen_backlog() -> int:
+    """The kernel's cap on the accept queue, as Go's ``net.Listen`` uses for the kubelet.
+
+    A short queue overflows when a flood of connections arrives faster than the loop accepts them,
+    and a real client's handshake then waits for a SYN retransmission (one second or more).
+    """
+    try:
+        return max(128, min(int(SOMAXCONN.read_text()), 65535))
+    except (OSError, ValueError):
+        return 4096
 
 
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections go through ``guard`` before aiohttp's request handler."""
 
     def __init__(self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int) -> None:
-        super().__init__(runner, backlog=BACKLOG)
+        super().__init__(runner, backlog=listen_backlog())
         self._guard = guard
         self._host = host
         self._port = port
