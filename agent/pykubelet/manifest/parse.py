@@ -1,56 +1,145 @@
-"""Bytes of one manifest file -> one Pod document (a plain dict), or a :class:`ManifestError` saying why not.
+"""Bytes of one manifest -> one Pod document (a plain dict), or a :class:`ManifestError` saying why not.
 
 The kubelet's file source (``pkg/kubelet/config/file.go``) accepts exactly one Pod per file, YAML or JSON,
 and logs anything else as "couldn't parse as pod". That message helps nobody, so every way a file can be
 wrong gets its own reason here: empty, binary, a syntax error with its line and column, several
-documents, a Deployment or a List where a Pod belongs.
+documents, a Deployment or a List where a Pod belongs. The URL source (``pkg/kubelet/config/http.go``)
+also takes a PodList; :func:`load_pod_or_list` reads it with the very same steps and limits.
 
 Like ``k8s.io/apimachinery/pkg/util/yaml.ToJSON``, a document that starts with ``{`` is read as JSON
 first (so tab-indented JSON works, which YAML forbids); anything else is YAML. The result is normalised to
-plain JSON data (string keys, finite numbers, no shared sub-trees), because the pod's UID is a hash of its
-JSON form and the rest of the agent treats it as such.
+plain JSON data (string keys, finite numbers that fit in 64 bits, no shared sub-trees), because the pod's
+UID is a hash of its JSON form and the rest of the agent treats it as such.
+
+Hostile input is refused early and cheaply: values are counted while YAML is composed (the parser stops
+reading at the limit), YAML aliases are sized before anything is built from them, and a JSON document's
+values are counted before ``json.loads``. Nothing but :class:`ManifestError` leaves this module.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
+from dataclasses import dataclass
 from typing import Any, Final
 
 import yaml
 
 from pykubelet.manifest.errors import FieldError, ManifestError, invalid, required
 
-__all__ = ["MAX_DEPTH", "MAX_VALUES", "load_document"]
+__all__ = ["MAX_DEPTH", "MAX_VALUES", "PodItem", "load_document", "load_pod_or_list"]
 
-# A Pod has a few thousand values at most. These bound the work a hostile file can cause: YAML aliases
-# ("billion laughs") expand exponentially when walked, and a self-referencing alias never ends.
-MAX_VALUES: Final = 1_000_000
+# Real Pods hold hundreds of values; the largest plausible ones (dozens of containers, a thousand env
+# vars, long command lines) a few thousand. 50 000 is more than ten times that, and keeps the worst case
+# cheap: composing, building and walking 50 000 values costs about a second of CPU and 60 MB (at 100 000
+# the whole of load_pod took 4-5 s), so any file up to 10 MiB is accepted or refused in a couple of
+# seconds. Both limits count YAML aliases as expanded, which is what stops "billion laughs" and
+# self-referencing aliases.
+MAX_VALUES: Final = 50_000
 MAX_DEPTH: Final = 100
+# A Pod's numbers are int32 or int64 (Go); anything wider is refused before it reaches json.dumps, which
+# cannot even print an integer of more than 4300 digits.
+_INT64: Final = 2**63
+_MAX_INT_TEXT: Final = 70  # "0b" and 64 binary digits, with a sign: longer integer text cannot be int64
 
 _ONE_POD: Final = "a manifest file must hold exactly one Pod (kind: Pod)"
 _LIST_HINT: Final = "; lists are not accepted in manifest files: put each Pod in its own file"
+_POD_OR_LIST: Final = "the body must be one Pod, or a PodList (or List) of Pods"
+_ITEM_KIND: Final = "every item of a list must be a Pod"
 _API_VERSION: Final = 'a Pod is apiVersion "v1"'
+_LIST_API_VERSION: Final = 'a PodList or List is apiVersion "v1"'
 _EMPTY: Final = "the file is empty: a manifest must hold one Pod"
 _TAB_HINT: Final = "; YAML does not allow tabs for indentation: use spaces"
 _TOO_LARGE: Final = f"the document is too large: more than {MAX_VALUES} values once YAML aliases are expanded"
 _TOO_DEEP: Final = f"the document is nested more than {MAX_DEPTH} levels deep"
+_TOO_WIDE: Final = "must fit in 64 bits: a Pod's numbers are int32 or int64"
 _NOT_JSON: Final = (
     "a {} (from a YAML tag such as !!binary, !!set or !!timestamp) cannot be part of a Pod: "
     "write it as a plain string"
 )
 _TIMESTAMP_TAG: Final = "tag:yaml.org,2002:timestamp"
-_MERGE_TAG: Final = "tag:yaml.org,2002:merge"
+_INT_TAG: Final = "tag:yaml.org,2002:int"
+# A JSON string (escapes included); possessive, so an unterminated string costs one linear pass.
+_JSON_STRING: Final = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_WHITESPACE: Final = re.compile(r"\s+")
 
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+class _Refused(Exception):
+    """The document is over a limit; raised deep inside the YAML machinery, reported by the caller."""
 
 
-class _PodLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """A safe loader that keeps dates as the strings they were written as and refuses duplicate keys.
+class _HugeNumber:
+    """An integer written with too many digits to be an int64; kept as its text, reported with its path."""
 
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text if len(self.text) <= 24 else f"{self.text[:20]}... ({len(self.text)} characters)"
+
+
+try:  # libyaml's parser emits events fast; the Python composer below counts them as it builds nodes
+    from yaml.cyaml import CParser as _EventParser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same events, slower
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _EventParser(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
+
+class _PodLoader(
+    yaml.composer.Composer, _EventParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver
+):
+    """A safe loader that counts what it composes, keeps dates as strings and refuses duplicate keys.
+
+    libyaml's own composer builds the whole node tree before anyone can count it (6 MB of YAML: seconds
+    and a gigabyte), so the Python composer runs over libyaml's events and stops at :data:`MAX_VALUES`.
     Go's YAML decoder hands ``2024-01-01`` to the API as a string, so it must not become a ``date``. A
     repeated key (two ``image:`` lines) silently keeps the last one, which is never what was meant.
     """
+
+    def __init__(self, text: str) -> None:
+        _EventParser.__init__(self, text)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        yaml.resolver.Resolver.__init__(self)
+        self.values = 0  # nodes composed, mapping keys aside (as the walk in _plain_data counts)
+        self.depth = 0
+        self.aliases = 0  # in the document being composed: without any, the counts above are exact
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if index is not None or not isinstance(parent, yaml.MappingNode):  # a value, not a mapping key
+            self.values += 1
+            if self.values > MAX_VALUES:
+                raise _Refused(_TOO_LARGE)
+            if self.check_event(yaml.AliasEvent):
+                self.aliases += 1
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+
+    def compose_sequence_node(self, anchor: str | None) -> yaml.SequenceNode:
+        self._descend()
+        node = super().compose_sequence_node(anchor)
+        self.depth -= 1  # (after an error the loader is thrown away: no need for try/finally)
+        return node  # type: ignore[no-any-return]
+
+    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
+        self._descend()
+        node = super().compose_mapping_node(anchor)
+        self.depth -= 1
+        _reject_duplicate_keys(node)  # here, before merge keys are flattened into it
+        return node  # type: ignore[no-any-return]
+
+    def _descend(self) -> None:
+        """Nesting is bounded while composing (the composer recurses); the walk checks it exactly."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH + 1:
+            raise _Refused(_TOO_DEEP)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """An explicit tag on a value it cannot read (``!!int abc``) is a YAML error, not a crash."""
@@ -58,27 +147,87 @@ class _PodLoader(_BaseLoader):  # type: ignore[misc,valid-type]
             return super().construct_object(node, deep=deep)
         except (ArithmeticError, AttributeError, LookupError, TypeError, ValueError) as err:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
-            problem = f"cannot read {json.dumps(node.value, default=str)} as {tag}"
+            text = str(node.value)
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            problem = f"cannot read {json.dumps(shown)} as {tag}"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from err
 
-    def construct_mapping(self, node: yaml.Node, deep: bool = False) -> dict[Any, Any]:
-        if isinstance(node, yaml.MappingNode):
-            _reject_duplicate_keys(node)
-        return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | _HugeNumber:
+        """Integer text too long for an int64 is kept as text: ``int()`` of 5000 digits raises."""
+        if len(node.value) > _MAX_INT_TEXT:
+            return _HugeNumber(node.value)
+        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
 
+_PodLoader.add_constructor(_INT_TAG, _PodLoader.construct_yaml_int)
 _PodLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
 }
+
+
+@dataclass(frozen=True)
+class PodItem:
+    """One Pod of a body: where it sits (``""`` for a lone Pod, ``items[2]`` in a list) and its document,
+    or the errors (paths from the body's root) that keep it from being one."""
+
+    path: str
+    document: dict[str, Any] | None
+    errors: tuple[FieldError, ...] = ()
 
 
 def load_document(data: bytes, source: str) -> dict[str, Any]:
     """Decode the single Pod in ``data`` (the bytes of ``source``); raise :class:`ManifestError` if not."""
+    document = _decode(data, source)
+    errors = _type_meta_errors(document, "", _ONE_POD, _LIST_HINT)
+    if errors:
+        raise ManifestError(source, errors)
+    return document
+
+
+def load_pod_or_list(data: bytes, source: str) -> list[PodItem]:
+    """Decode a Pod, or a PodList / List of Pods, as the URL source serves them.
+
+    The body is decoded exactly as :func:`load_document` decodes a file (same limits, same messages); a
+    body that cannot be decoded raises :class:`ManifestError`. An item that is not a Pod comes back with
+    its errors, so the other items still run. An item of a PodList may leave out ``kind`` and
+    ``apiVersion`` (its type says what it is); they are filled in, so the same Pod served alone or in a
+    list is the same document.
+    """
+    document = _decode(data, source)
+    if document.get("kind") not in ("PodList", "List"):
+        errors = _type_meta_errors(document, "", _POD_OR_LIST)
+        if errors:
+            raise ManifestError(source, errors)
+        return [PodItem("", document)]
+    api_version = document.get("apiVersion")
+    if api_version != "v1":
+        raise ManifestError(source, [invalid("apiVersion", api_version, _LIST_API_VERSION)])
+    items = document.get("items")
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ManifestError(source, [invalid("items", _noun(items), "must be a list of Pods")])
+    return [_list_item(f"items[{i}]", item) for i, item in enumerate(items)]
+
+
+def _list_item(path: str, item: Any) -> PodItem:
+    if not isinstance(item, dict):
+        return PodItem(path, None, (invalid(path, _noun(item), "must be a mapping (a Pod object)"),))
+    document = {"apiVersion": "v1", "kind": "Pod", **item}
+    errors = _type_meta_errors(document, path, _ITEM_KIND)
+    return PodItem(path, None if errors else document, tuple(errors))
+
+
+def _decode(data: bytes, source: str) -> dict[str, Any]:
+    """The steps every manifest goes through: text, exactly one document, plain JSON data, a mapping."""
     text = _decode_text(data, source)
     if not text.strip():
         raise ManifestError(source, _EMPTY)
-    documents = [d for d in _load_documents(text, source) if d is not None]
+    try:
+        documents = [d for d in _load_documents(text, source) if d is not None]
+    except _Refused as refused:
+        raise ManifestError(source, str(refused)) from None
     if not documents:
         raise ManifestError(source, _EMPTY)
     if len(documents) > 1:
@@ -88,9 +237,6 @@ def load_document(data: bytes, source: str) -> dict[str, Any]:
     document = _plain_data(documents[0], source)
     if not isinstance(document, dict):
         raise ManifestError(source, f"the document must be a mapping (a Pod object), not {_noun(document)}")
-    errors = _type_meta_errors(document)
-    if errors:
-        raise ManifestError(source, errors)
     return document
 
 
@@ -110,12 +256,14 @@ def _load_documents(text: str, source: str) -> list[Any]:
     """Every document in the file; JSON first when it looks like JSON, exactly as the kubelet decides."""
     json_error: json.JSONDecodeError | None = None
     if text.lstrip().startswith("{"):
+        if _json_values(text) > MAX_VALUES:
+            raise _Refused(_TOO_LARGE)
         try:
-            return [json.loads(text, object_pairs_hook=_json_object)]
+            return [json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)]
         except json.JSONDecodeError as err:
             json_error = err  # maybe a YAML flow mapping; if YAML fails too, the JSON error is the useful one
         except RecursionError:
-            raise ManifestError(source, _TOO_DEEP) from None
+            raise _Refused(_TOO_DEEP) from None
         except _DuplicateKeyError as err:
             raise ManifestError(source, f"invalid JSON: duplicate key {json.dumps(err.key)}") from None
     try:
@@ -125,18 +273,72 @@ def _load_documents(text: str, source: str) -> list[Any]:
             raise ManifestError(source, _describe_json_error(json_error)) from None
         raise ManifestError(source, _describe_yaml_error(err, text)) from None
     except RecursionError:
-        raise ManifestError(source, _TOO_DEEP) from None
+        raise _Refused(_TOO_DEEP) from None
+
+
+def _json_values(text: str) -> int:
+    """How many values ``json.loads`` would build, counted at C speed before it builds any.
+
+    Outside strings, each value but the first of a non-empty array or object follows a comma, and
+    every array or object is a value that may hold a first one.
+    """
+    bare = _WHITESPACE.sub("", _JSON_STRING.sub("", text))
+    opened = bare.count("[") + bare.count("{") - bare.count("[]") - bare.count("{}")
+    return 1 + bare.count(",") + opened
 
 
 def _load_yaml(text: str) -> list[Any]:
     loader = _PodLoader(text)
     try:
         documents = []
-        while loader.check_data():
-            documents.append(loader.get_data())
+        while loader.check_node():
+            loader.aliases = 0
+            node = loader.get_node()
+            if loader.aliases:
+                _check_expansion(node)
+            documents.append(loader.construct_document(node))
         return documents
     finally:
         loader.dispose()
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand past the limits, or forever, before anything is built.
+
+    Each node's expanded size and height are computed once (aliases share nodes), so a 400-byte
+    "billion laughs" costs a few hundred steps. A node found inside itself is infinitely deep.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            children = _value_nodes(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            height[key] = 1 + max((height[id(child)] for child in children), default=-1)
+            open_nodes.discard(key)
+            if size[key] > MAX_VALUES:
+                raise _Refused(_TOO_LARGE)
+            if height[key] > MAX_DEPTH:
+                raise _Refused(_TOO_DEEP)
+        elif key in open_nodes:
+            raise _Refused(_TOO_DEEP)
+        elif key not in size:
+            open_nodes.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _value_nodes(node))
+
+
+def _value_nodes(node: yaml.Node) -> list[yaml.Node]:
+    """What a node holds as values (a merge key's value counts: it is merged in)."""
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [value for _, value in node.value]
+    return []
 
 
 class _DuplicateKeyError(ValueError):
@@ -154,10 +356,15 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _json_int(text: str) -> int | _HugeNumber:
+    """``json.loads`` raises a bare ValueError on more than 4300 digits; keep such a number as text."""
+    return int(text) if len(text) <= _MAX_INT_TEXT else _HugeNumber(text)
+
+
 def _reject_duplicate_keys(node: yaml.MappingNode) -> None:
     seen: set[tuple[str, str]] = set()
     for key_node, _ in node.value:
-        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+        if not isinstance(key_node, yaml.ScalarNode):
             continue
         key = (key_node.tag, key_node.value)
         if key in seen:
@@ -224,23 +431,33 @@ def _children(path: str, value: Any, errors: list[FieldError]) -> list[tuple[str
         return [(f"{path}[{i}]", item) for i, item in enumerate(value)]
     if isinstance(value, float) and not math.isfinite(value):
         errors.append(invalid(path, str(value), "must be a finite number"))
+    elif isinstance(value, _HugeNumber) or (
+        isinstance(value, int) and not isinstance(value, bool) and not -_INT64 <= value < _INT64
+    ):
+        errors.append(invalid(path, str(value), _TOO_WIDE))
     elif not (value is None or isinstance(value, (str, int, float))):
         errors.append(invalid(path, str(value), _NOT_JSON.format(type(value).__name__)))
     return []
 
 
-def _type_meta_errors(document: dict[str, Any]) -> list[FieldError]:
+def _type_meta_errors(
+    document: dict[str, Any], path: str, expected: str, list_hint: str = ""
+) -> list[FieldError]:
+    """``kind`` must be Pod and ``apiVersion`` v1 (at ``path``: a list item's fields are under it)."""
     errors: list[FieldError] = []
+    at = f"{path}." if path else ""
     kind = document.get("kind")
     if kind in (None, ""):
-        errors.append(required("kind", _ONE_POD))
+        errors.append(required(f"{at}kind", expected))
     elif kind != "Pod":
-        errors.append(invalid("kind", kind, _ONE_POD + (_LIST_HINT if kind in ("List", "PodList") else "")))
+        errors.append(
+            invalid(f"{at}kind", kind, expected + (list_hint if kind in ("List", "PodList") else ""))
+        )
     api_version = document.get("apiVersion")
     if api_version in (None, ""):
-        errors.append(required("apiVersion", _API_VERSION))
+        errors.append(required(f"{at}apiVersion", _API_VERSION))
     elif api_version != "v1":
-        errors.append(invalid("apiVersion", api_version, _API_VERSION))
+        errors.append(invalid(f"{at}apiVersion", api_version, _API_VERSION))
     return errors
 
 
