@@ -45,7 +45,7 @@ def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str
 
 def source_line(source: str) -> str:
     """The line under each table that says where it comes from, so a reader edits the code, not the page."""
-    return f"Generated from `{source}` by {GENERATOR}: edit the code, then rerun it.\n"
+    return f"Generated from `{source}` by {GENERATOR}: change it there, then rerun the generator.\n"
 
 
 # --- pykubelet's flags and --config keys -------------------------------------------------------------------
@@ -284,4 +284,4 @@ def pod_fields() -> str:
         lines += [f"**{name}** ({where})", "", "| field | pykubelet | notes |", "|---|---|---|"]
         lines += [f"| {keys} | {status} | {note} |" for keys, status, note in _field_rows(RULES[name])]
         lines.append("")
-    return "\n".join(lines) + source_line("agent/pykubelet/manifest/fields.py")
+    return "\n".join(lines) + "\n" + source_line("agent/pykubelet/manifest/fields.py")
