@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pykubelet.manifest import ManifestError, StaticPod, load_pod
-from pykubelet.manifest.parse import MAX_DEPTH, MAX_VALUES, load_document
+from pykubelet.manifest import ManifestError, StaticPod, load_pod, load_pod_document, load_pods
+from pykubelet.manifest.parse import MAX_DEPTH, MAX_VALUES, PodItem, load_document, load_pod_or_list
 
 SOURCE = "/etc/kubernetes/manifests/web.yaml"
 MINIMAL = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n"
@@ -417,3 +417,278 @@ def test_yaml_shaped_text_never_raises_anything_but_manifest_error(tokens: list[
 def test_random_bytes_never_raise_anything_but_manifest_error(data: bytes) -> None:
     with contextlib.suppress(ManifestError):
         load_pod(data, SOURCE, "node1")
+
+
+# --- hostile input: every one a clear error, and cheap -------------------------------------------------
+
+
+def _n_values_json(n: int) -> bytes:
+    """A Pod-shaped JSON document of exactly ``n`` values (root, apiVersion, kind, the list, its items)."""
+    return json.dumps({"apiVersion": "v1", "kind": "Pod", "x": [0] * (n - 4)}).encode()
+
+
+def _n_values_yaml(n: int) -> bytes:
+    return b"apiVersion: v1\nkind: Pod\nx:\n" + b"- 0\n" * (n - 4)
+
+
+@pytest.mark.parametrize("encode", [_n_values_json, _n_values_yaml])
+def test_the_value_limit_is_exact_in_json_and_yaml(encode: Any) -> None:
+    assert len(load_document(encode(MAX_VALUES), SOURCE)["x"]) == MAX_VALUES - 4
+    assert reason(encode(MAX_VALUES + 1)) == (
+        f"the document is too large: more than {MAX_VALUES} values once YAML aliases are expanded"
+    )
+
+
+def test_a_huge_yaml_list_is_refused_before_the_rest_of_the_file_is_read() -> None:
+    # the syntax error at the end is never reached: composing stopped at the limit
+    data = _n_values_yaml(MAX_VALUES * 3) + b"x: [unclosed\n"
+    assert reason(data).startswith("the document is too large")
+
+
+def test_a_huge_json_array_is_counted_before_it_is_built() -> None:
+    data = _n_values_json(MAX_VALUES * 3)[:-2] + b"!garbage"
+    assert reason(data).startswith("the document is too large")
+
+
+def test_commas_and_brackets_inside_json_strings_are_not_values() -> None:
+    text = ',[{"\\"' * (MAX_VALUES // 2)
+    document = load_document(json.dumps({"apiVersion": "v1", "kind": "Pod", "x": text}).encode(), SOURCE)
+    assert document["x"] == text
+
+
+@pytest.mark.parametrize(
+    ("data", "path"),
+    [
+        (b'{"apiVersion": "v1", "kind": "Pod", "spec": {"x": ' + b"9" * 5000 + b"}}", "spec.x"),
+        (MINIMAL + b"spec:\n  x: " + b"9" * 5000 + b"\n", "spec.x"),
+        (MINIMAL + b"spec:\n  x: -" + b"9" * 5000 + b"\n", "spec.x"),
+        (MINIMAL + b"spec:\n  l: [1, 0x" + b"f" * 60 + b"]\n", "spec.l[1]"),
+        (MINIMAL + b"spec:\n  x: " + b"59:" * 20 + b"1\n", "spec.x"),  # YAML 1.1 base 60
+        (MINIMAL + b"spec:\n  x: 9223372036854775808\n", "spec.x"),
+        (b'{"apiVersion": "v1", "kind": "Pod", "x": -9223372036854775809}', "x"),
+    ],
+)
+def test_integers_wider_than_64_bits_are_field_errors(data: bytes, path: str) -> None:
+    problem = reason(data)
+    assert problem.startswith(f"{path}: Invalid value: ")
+    assert problem.endswith(": must fit in 64 bits: a Pod's numbers are int32 or int64")
+    assert len(problem) < 200  # the 5000 digits are not copied into the message
+
+
+def test_the_64_bit_limits_themselves_are_accepted() -> None:
+    data = MINIMAL + b"spec:\n  a: 9223372036854775807\n  b: -9223372036854775808\n"
+    assert load_document(data, SOURCE)["spec"] == {"a": 2**63 - 1, "b": -(2**63)}
+
+
+def test_an_unreadable_explicit_int_does_not_copy_the_whole_value_into_the_message() -> None:
+    assert reason(MINIMAL + b"x: !!int " + b"z" * 5000 + b"\n") == (
+        f'invalid YAML at line 5, column 4: cannot read "{"z" * 37}..." as !!int'
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "noun"),
+    [
+        ("!!binary aGk=", "bytes"),
+        ("!!set {a, b}", "set"),
+        ("!!timestamp 2024-01-01", "date"),
+        ("!!timestamp 2024-01-01T10:00:00Z", "datetime"),
+        ("!!omap [a: 1]", "tuple"),
+    ],
+)
+def test_yaml_only_types_name_their_field(value: str, noun: str) -> None:
+    problem = reason(MINIMAL + f"spec:\n  x: {value}\n".encode())
+    assert problem.startswith("spec.x")
+    assert (
+        f"a {noun} (from a YAML tag such as !!binary, !!set or !!timestamp) cannot be part of a Pod"
+        in problem
+    )
+
+
+def test_an_unquoted_date_in_creation_timestamp_stays_a_string() -> None:
+    data = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  creationTimestamp: 2024-01-01T10:00:00Z\n"
+    assert load_document(data, SOURCE)["metadata"]["creationTimestamp"] == "2024-01-01T10:00:00Z"
+
+
+def test_a_deep_billion_laughs_is_refused_from_its_nodes_alone() -> None:
+    lines = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    names = [f"l{i}" for i in range(30)]
+    for previous, name in zip(["a", *names], names, strict=False):
+        lines.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 10)}]")  # 10**31 values
+    assert reason(("apiVersion: v1\nkind: Pod\n" + "\n".join(lines)).encode()).startswith(
+        "the document is too large"
+    )
+
+
+def test_a_merge_key_bomb_is_refused() -> None:
+    keys = ", ".join(f"k{i}: {i}" for i in range(100))
+    merges = ", ".join(["*a"] * 1000)
+    data = MINIMAL + f"x: &a {{{keys}}}\ny: {{<<: [{merges}]}}\n".encode()
+    assert reason(data).startswith("the document is too large")
+
+
+@pytest.mark.parametrize("data", [b"a: &loop [*loop]\n", b"a: &loop {b: *loop}\n", b"a: &loop {<<: *loop}\n"])
+def test_a_node_inside_itself_is_infinitely_deep(data: bytes) -> None:
+    assert reason(data) == f"the document is nested more than {MAX_DEPTH} levels deep"
+
+
+def test_an_undefined_alias_is_a_yaml_error() -> None:
+    assert (
+        reason(MINIMAL + b"x: *nowhere\n")
+        == "invalid YAML at line 5, column 4: found undefined alias 'nowhere'"
+    )
+
+
+def test_two_merge_keys_in_one_mapping_are_duplicate_keys() -> None:
+    data = MINIMAL + b"a: &a {x: 1}\nb: {<<: *a, <<: *a}\n"
+    assert "found duplicate key" in reason(data)
+
+
+def test_a_key_may_override_what_a_merged_mapping_brought_even_when_merged_again() -> None:
+    # (keys longer than one character: PyYAML tells merged keys apart by identity, and one-character
+    # strings are shared objects in CPython)
+    data = MINIMAL + b"b: &b {xx: 2, z: 0}\nouter:\n  a: &a {xx: 1, <<: *b}\nc: {<<: *a, y: 3}\n"
+    document = load_document(data, SOURCE)
+    assert document["outer"]["a"] == {"xx": 1, "z": 0}
+    assert document["c"] == {"xx": 1, "z": 0, "y": 3}
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"- " * 200 + b"x\n",
+        b"a:\n" + b"".join(b"  " * i + b"b:\n" for i in range(1, 200)),
+        b'{"a":' * 200 + b"1" + b"}" * 200,
+        b"x: " + b"{a: " * 200 + b"1" + b"}" * 200,
+    ],
+)
+def test_deep_block_and_flow_nesting_is_refused(data: bytes) -> None:
+    assert reason(data) == f"the document is nested more than {MAX_DEPTH} levels deep"
+
+
+# --- a Pod or a list of Pods (the URL source) -------------------------------------------------------------
+
+URL = "http://127.0.0.1:8080/pods.yaml"
+ITEM = "- metadata: {{name: {name}}}\n  spec: {{containers: [{{name: c, image: busybox}}]}}\n"
+
+
+def list_reason(data: bytes) -> str:
+    with pytest.raises(ManifestError) as caught:
+        load_pod_or_list(data, URL)
+    assert caught.value.source == URL
+    return caught.value.reason
+
+
+def test_a_lone_pod_is_one_item_at_the_root() -> None:
+    assert load_pod_or_list(MINIMAL, URL) == [PodItem("", load_document(MINIMAL, SOURCE))]
+
+
+@pytest.mark.parametrize("kind", ["PodList", "List"])
+def test_a_list_gives_each_item_with_its_path_and_the_pod_type_filled_in(kind: str) -> None:
+    body = f"apiVersion: v1\nkind: {kind}\nitems:\n{ITEM.format(name='a')}{ITEM.format(name='b')}"
+    items = load_pod_or_list(body.encode(), URL)
+    assert [i.path for i in items] == ["items[0]", "items[1]"]
+    assert [i.document["metadata"]["name"] for i in items if i.document] == ["a", "b"]
+    assert all(i.document and i.document["kind"] == "Pod" and i.document["apiVersion"] == "v1" for i in items)
+
+
+def test_an_item_that_is_not_a_pod_has_its_own_errors() -> None:
+    body = b"apiVersion: v1\nkind: List\nitems:\n- {kind: Service}\n- 3\n- {apiVersion: apps/v1}\n"
+    assert [[str(e) for e in i.errors] for i in load_pod_or_list(body, URL)] == [
+        ['items[0].kind: Invalid value: "Service": every item of a list must be a Pod'],
+        ['items[1]: Invalid value: "a number": must be a mapping (a Pod object)'],
+        ['items[2].apiVersion: Invalid value: "apps/v1": a Pod is apiVersion "v1"'],
+    ]
+
+
+def test_an_empty_list_has_no_items() -> None:
+    assert load_pod_or_list(b"apiVersion: v1\nkind: PodList\nitems: []\n", URL) == []
+    assert load_pod_or_list(b"apiVersion: v1\nkind: PodList\n", URL) == []
+
+
+def test_what_is_neither_a_pod_nor_a_list_says_what_the_url_must_serve() -> None:
+    assert list_reason(b"apiVersion: apps/v1\nkind: Deployment\n") == (
+        'kind: Invalid value: "Deployment": the body must be one Pod, or a PodList (or List) of Pods; '
+        'apiVersion: Invalid value: "apps/v1": a Pod is apiVersion "v1"'
+    )
+    assert list_reason(b"apiVersion: v1\nkind: PodList\nitems: {a: 1}\n") == (
+        'items: Invalid value: "a string": must be a list of Pods'
+    )
+    assert list_reason(b"apiVersion: v2\nkind: PodList\nitems: []\n") == (
+        'apiVersion: Invalid value: "v2": a PodList or List is apiVersion "v1"'
+    )
+
+
+def test_a_list_is_decoded_with_the_same_limits_and_messages_as_a_file() -> None:
+    for data in (_n_values_yaml(MAX_VALUES + 1), b"a: &loop [*loop]\n", MINIMAL + b"kind: Pod\n", b"\x00"):
+        with pytest.raises(ManifestError) as as_file:
+            load_document(data, URL)
+        assert list_reason(data) == as_file.value.reason
+
+
+def test_load_pods_names_the_item_in_every_error_and_keeps_the_good_ones() -> None:
+    body = (
+        "apiVersion: v1\nkind: PodList\nitems:\n"
+        + ITEM.format(name="a")
+        + ITEM.format(name="b").replace("image: busybox", "image: ''")
+    )
+    good, bad = load_pods(body.encode(), URL, "node1")
+    assert isinstance(good, StaticPod) and good.name == "a-node1" and good.source == URL
+    assert good.metadata["annotations"]["kubernetes.io/config.source"] == "http"
+    assert isinstance(bad, ManifestError)
+    assert str(bad) == f"{URL}: items[1].spec.containers[0].image: Required value"
+
+
+def test_load_pod_document_equals_load_pod_without_re_encoding() -> None:
+    from_bytes = load_pod(WALKTHROUGH, SOURCE, "node1")
+    from_document = load_pod_document(load_document(WALKTHROUGH, SOURCE), SOURCE, "node1")
+    assert from_document == from_bytes and from_document.obj == from_bytes.obj
+
+
+def test_the_same_pod_alone_or_in_a_list_has_the_same_uid() -> None:
+    alone = (
+        b"apiVersion: v1\nkind: Pod\n"
+        + ITEM.format(name="a").removeprefix("- ").replace("\n  ", "\n").encode()
+    )
+    listed = b"apiVersion: v1\nkind: PodList\nitems:\n" + ITEM.format(name="a").encode()
+    [one], [other] = load_pods(alone, URL, "node1"), load_pods(listed, URL, "node1")
+    assert isinstance(one, StaticPod) and isinstance(other, StaticPod) and one.uid == other.uid
+
+
+# --- property: nothing but ManifestError, whatever the bytes ----------------------------------------------
+
+_JSONISH_SCALARS = st.sampled_from([
+    "9" * 5000, "-" + "9" * 4400, "0x" + "f" * 80, "1e999", "-1e999", ".nan", "NaN", "Infinity", "0", "-0",
+    '"x"', "'y'", "true", "yes", "null", "~", "2024-01-01", "2024-01-01T00:00:00Z", "!!binary aGk=",
+    "!!set {a}", "!!timestamp 2001-12-14", "*a", "&a 1", "&a [1]", "!!int x", "1:2:3", '"\\ud800"', "",
+])  # fmt: skip
+
+
+def _jsonish(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    pairs = st.lists(st.tuples(st.sampled_from(['"k"', "k", '"kind"', "<<", "1", "[a]"]), inner), max_size=4)
+    return st.one_of(
+        st.lists(inner, max_size=4).map(lambda items: "[" + ", ".join(items) + "]"),
+        pairs.map(lambda kv: "{" + ", ".join(f"{k}: {v}" for k, v in kv) + "}"),
+    )
+
+
+_JSONISH = st.recursive(_JSONISH_SCALARS, _jsonish, max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    _JSONISH,
+    st.sampled_from(["{}", '{{"apiVersion": "v1", "kind": "Pod", "spec": {}}}', "kind: PodList\nitems: {}"]),
+)
+def test_jsonish_documents_never_raise_anything_but_manifest_error(value: str, frame: str) -> None:
+    data = frame.format(value).encode()
+    for load in (load_document, load_pod_or_list):
+        with contextlib.suppress(ManifestError):
+            load(data, SOURCE)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_arbitrary_bytes_never_raise_anything_but_manifest_error_as_a_list_either(data: bytes) -> None:
+    with contextlib.suppress(ManifestError):
+        load_pods(data, URL, "node1")

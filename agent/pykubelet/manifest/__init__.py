@@ -14,12 +14,14 @@ supported yet, refused). What lets the pod run but deserves a word comes back as
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pykubelet.manifest.errors import FieldError, ManifestError
 
-__all__ = ["FieldError", "ManifestError", "StaticPod", "load_pod"]
+__all__ = ["FieldError", "ManifestError", "StaticPod", "load_pod", "load_pod_document", "load_pods"]
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,55 @@ def load_pod(
 
     ``strict``: an unknown field refuses the pod instead of being a warning (``--strict-manifests``).
     """
-    from pykubelet.manifest import defaults, fields, identity, parse, schema, validate
+    from pykubelet.manifest import parse
 
     document = parse.load_document(data, source)
+    return load_pod_document(document, source, node_name, config_source, strict=strict)
+
+
+def load_pods(
+    data: bytes, source: str, node_name: str, config_source: str = "http", *, strict: bool = False
+) -> list[StaticPod | ManifestError]:
+    """A body holding one Pod or a PodList/List (``--manifest-url``) -> one result per pod, in order.
+
+    The body is decoded exactly as a manifest file is; if it cannot be, :class:`ManifestError` is
+    raised. Each item is then validated on its own, so one bad item does not stop the others; its
+    error paths start at the body's root (``items[2].spec.containers[0].image: Required value``).
+    """
+    from pykubelet.manifest import parse
+
+    results: list[StaticPod | ManifestError] = []
+    for item in parse.load_pod_or_list(data, source):
+        if item.document is None:
+            results.append(ManifestError(source, list(item.errors)))
+            continue
+        try:
+            results.append(
+                load_pod_document(
+                    item.document, source, node_name, config_source, strict=strict, path=item.path
+                )
+            )
+        except ManifestError as exc:
+            results.append(exc)
+    return results
+
+
+def load_pod_document(
+    document: dict[str, Any],
+    source: str,
+    node_name: str,
+    config_source: str = "file",
+    *,
+    strict: bool = False,
+    path: str = "",
+) -> StaticPod:
+    """Default, identify and validate one decoded Pod ``document`` (it is modified in place).
+
+    ``path`` is where the Pod sits in what ``source`` served (``items[2]`` in a list): every error and
+    warning path is given under it, so a person can find the field.
+    """
+    from pykubelet.manifest import defaults, fields, identity, schema, validate
+
     structure = schema.check_structure(document)
     classified = fields.classify(document, node_name)
     pod = defaults.apply_defaults(document)
@@ -84,11 +132,11 @@ def load_pod(
         if w.path not in {e.path for e in errors}
     ]
     if errors:
-        raise ManifestError(source, errors, warnings=warnings)
+        raise ManifestError(source, _under(path, errors), warnings=_under(path, warnings))
     pod = identity.make_static(pod, node_name=node_name, source=source, config_source=config_source)
     errors = validate.validate_identity(pod)
     if errors:
-        raise ManifestError(source, errors, warnings=warnings)
+        raise ManifestError(source, _under(path, errors), warnings=_under(path, warnings))
     meta = pod["metadata"]
     return StaticPod(
         uid=meta["uid"],
@@ -96,8 +144,15 @@ def load_pod(
         namespace=meta["namespace"],
         source=source,
         obj=pod,
-        warnings=tuple(warnings),
+        warnings=tuple(_under(path, warnings)),
     )
+
+
+def _under(path: str, errors: Iterable[FieldError]) -> list[FieldError]:
+    """``errors`` with their field paths placed under ``path`` (unchanged when ``path`` is empty)."""
+    if not path:
+        return list(errors)
+    return [dataclasses.replace(e, path=f"{path}.{e.path}" if e.path else path) for e in errors]
 
 
 def _merge(first: list[FieldError], *more: tuple[FieldError, ...]) -> list[FieldError]:

@@ -63,6 +63,7 @@ _INT_TAG: Final = "tag:yaml.org,2002:int"
 # A JSON string (escapes included); possessive, so an unterminated string costs one linear pass.
 _JSON_STRING: Final = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _WHITESPACE: Final = re.compile(r"\s+")
+_INT_TEXT: Final = re.compile(r"[-+]?[0-9][0-9a-fA-FxXoObB_:]*")  # what YAML 1.1 might read as an integer
 
 
 class _Refused(Exception):
@@ -154,7 +155,7 @@ class _PodLoader(
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int | _HugeNumber:
         """Integer text too long for an int64 is kept as text: ``int()`` of 5000 digits raises."""
-        if len(node.value) > _MAX_INT_TEXT:
+        if len(node.value) > _MAX_INT_TEXT and _INT_TEXT.fullmatch(node.value):
             return _HugeNumber(node.value)
         return super().construct_yaml_int(node)  # type: ignore[no-any-return]
 
