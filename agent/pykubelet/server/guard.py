@@ -9,8 +9,9 @@ and no connection cap of its own, so this module adds them *between* the event l
 without touching aiohttp's internals:
 
 * :class:`GuardedProtocol` is a thin :class:`asyncio.Protocol` proxy in front of the
-  ``RequestHandler`` that ``runner.server()`` makes for each connection. It forwards every callback
-  unchanged and watches the bytes go by only to see where a request head ends (a blank line).
+  ``RequestHandler`` that ``runner.server()`` makes for each connection. It holds the first request
+  head until it is complete (so a silent or half-sent connection never costs an aiohttp handler and
+  its task), then forwards every callback unchanged, watching the bytes only for where a head ends.
 * A connection that has not sent a complete request head within :data:`HEAD_TIMEOUT` seconds of
   being accepted, or of its previous request's handler returning, is aborted (Go's
   ``ReadHeaderTimeout``, counted from the end of the last answer rather than from the next first
@@ -47,6 +48,7 @@ HEAD_TIMEOUT = 10.0  # seconds to send a whole request head
 KEEPALIVE_TIMEOUT = 5.0  # seconds an idle kept-alive connection stays open (aiohttp's keepalive_timeout)
 MAX_CONNECTIONS = 512  # open connections at most (less when RLIMIT_NOFILE is low: connection_cap())
 MAX_STREAMS = 32  # concurrent /ui/stream pages at most
+MAX_HEAD_BYTES = 64 * 1024  # held back before aiohttp sees a connection; past it, aiohttp's limits apply
 LOG_PERIOD = 10.0  # at most one line per period for each kind of trouble
 REFUSAL_BODY = b"503 too many connections: every one is being served; retry later\n"
 REFUSAL = (
@@ -137,33 +139,36 @@ def http_logger(period: float = LOG_PERIOD) -> logging.Logger:
 
 
 class GuardedProtocol(asyncio.Protocol):
-    """One connection: forwards every callback to aiohttp's handler and watches for the end of a head."""
+    """One connection: holds its first request head, then forwards everything to aiohttp's handler.
 
-    __slots__ = ("_guard", "_make_inner", "_tail", "_timer", "busy", "inner", "transport")
+    aiohttp's handler (a parser and a task per connection) is only made once the first head is
+    complete, or past :data:`MAX_HEAD_BYTES` (aiohttp then applies its own size limits): a socket
+    that sends nothing or half a head costs a transport and this object, nothing more, and the
+    agent gets through a flood of them quickly.
+    """
+
+    __slots__ = ("_buffer", "_guard", "_make_inner", "_tail", "_timer", "busy", "inner", "transport")
 
     def __init__(self, guard: ConnectionGuard, make_inner: Callable[[], asyncio.Protocol]) -> None:
         self._guard = guard
         self._make_inner = make_inner
-        self.inner: asyncio.Protocol | None = None  # None: refused, aiohttp never saw it
+        self.inner: asyncio.Protocol | None = None  # aiohttp's handler, once there is a head for it
         self.transport: asyncio.Transport | None = None
         self.busy = False  # a head is complete and its handler has not returned yet
+        self._buffer = bytearray()  # the first head, until it is complete
         self._tail = b""  # the last bytes seen, to find a blank line split across two reads
         self._timer: asyncio.TimerHandle | None = None  # the head deadline, armed while waiting
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        if not self._guard.make_room():
+        if self._guard.make_room():
+            self._guard.admit(self)
+        else:
             transport.write(REFUSAL)
             transport.close()
-            return
-        self.inner = self._make_inner()
-        self.inner.connection_made(transport)
-        self._guard.admit(self)
 
     def data_received(self, data: bytes) -> None:
-        if self.inner is None:
-            return
         if not self.busy:
             seen = self._tail + data
             # The blank line that ends a head: CRLF CRLF, or the bare LF LF some parsers accept. The
@@ -172,7 +177,16 @@ class GuardedProtocol(asyncio.Protocol):
                 self._guard.head_complete(self)
             else:
                 self._tail = seen[-2:]
-        self.inner.data_received(data)
+        if self.inner is not None:
+            self.inner.data_received(data)
+            return
+        self._buffer += data  # (a refused or aborted transport reads no more: no check needed)
+        if self.busy or len(self._buffer) > MAX_HEAD_BYTES:
+            self.inner = self._make_inner()
+            self.inner.connection_made(self.transport)
+            self._guard.handled(self)
+            head, self._buffer = bytes(self._buffer), bytearray()
+            self.inner.data_received(head)
 
     def eof_received(self) -> bool | None:
         return self.inner.eof_received() if self.inner is not None else None
@@ -222,7 +236,8 @@ class ConnectionGuard:
         self.head_timeout = head_timeout
         self.streams = 0
         self.timed_out = self.evicted = self.refused = self.streams_refused = 0
-        self._open: dict[asyncio.Protocol, GuardedProtocol] = {}  # aiohttp's handler -> its proxy
+        self._open: dict[GuardedProtocol, None] = {}  # admitted and not closed yet
+        self._handlers: dict[asyncio.Protocol, GuardedProtocol] = {}  # aiohttp's handler -> its proxy
         self._waiting: OrderedDict[GuardedProtocol, None] = OrderedDict()  # longest-waiting first
         self._closed_log = LogThrottle(log_period)
         self._stream_log = LogThrottle(log_period)
@@ -264,9 +279,13 @@ class ConnectionGuard:
         return True
 
     def admit(self, conn: GuardedProtocol) -> None:
-        assert conn.inner is not None
-        self._open[conn.inner] = conn
+        self._open[conn] = None
         self._wait(conn)
+
+    def handled(self, conn: GuardedProtocol) -> None:
+        """aiohttp has a handler for ``conn`` now: requests on it find their way back here."""
+        assert conn.inner is not None
+        self._handlers[conn.inner] = conn
 
     def head_complete(self, conn: GuardedProtocol) -> None:
         conn.busy = True
@@ -275,7 +294,7 @@ class ConnectionGuard:
 
     def answered(self, conn: GuardedProtocol) -> None:
         """Its handler returned: waiting for the next head (if the connection is still ours)."""
-        if conn.inner is not None and conn.inner in self._open:
+        if conn in self._open:
             self._wait(conn)
 
     def head_timed_out(self, conn: GuardedProtocol) -> None:
@@ -296,8 +315,9 @@ class ConnectionGuard:
 
     def _drop(self, conn: GuardedProtocol) -> None:
         self._waiting.pop(conn, None)
+        self._open.pop(conn, None)
         if conn.inner is not None:
-            self._open.pop(conn.inner, None)
+            self._handlers.pop(conn.inner, None)
 
     def _report(self, message: str, *args: object) -> None:
         self._closed_log(logging.WARNING, "Read-only port under pressure: " + message, *args)
@@ -314,7 +334,7 @@ class ConnectionGuard:
         it within the head deadline is treated like one that sends nothing (a reader that stalls is
         the mirror image of a slowloris).
         """
-        conn = self._open.get(request.protocol)
+        conn = self._handlers.get(request.protocol)
         if conn is not None:
             self.head_complete(conn)
         try:
