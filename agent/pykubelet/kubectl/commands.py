@@ -1,21 +1,29 @@
-"""The ``get``, ``describe`` and ``logs`` subcommands of ``pykubelet``."""
+"""The ``get``, ``describe`` and ``logs`` subcommands of ``pykubelet``.
+
+Every failure a user can cause or meet (no agent, a wrong --server, an unknown pod or container, no access
+to the Docker socket, a closed pipe, Ctrl-C) ends in one ``error: ...`` line that says what to do and a
+non-zero exit code, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
 from datetime import datetime, timezone
 from typing import Any
 
 import yaml
 
-from pykubelet.kubectl.client import DEFAULT_SERVER, AgentUnreachable, fetch, find_pod
+from pykubelet.kubectl.client import DEFAULT_SERVER, AgentUnreachable, fetch_items, find_pod
 from pykubelet.kubectl.describe import describe_pod
-from pykubelet.kubectl.logs import LogsError, pick_container, stream_logs
+from pykubelet.kubectl.logs import LogsError, NeedsRoot, pick_container, stream_logs
 from pykubelet.kubectl.printers import POD_HEADERS, WIDE_HEADERS, pod_row, since, table
 
 SUBCOMMANDS = ("get", "describe", "logs")
+SERVER_HELP = f"the agent's read-only port (default {DEFAULT_SERVER})"
 
 
 def is_subcommand(argv: list[str]) -> bool:
@@ -32,9 +40,7 @@ def is_subcommand(argv: list[str]) -> bool:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pykubelet", description="kubectl-style views of a running pykubelet.")
-    p.add_argument(
-        "--server", default=DEFAULT_SERVER, help=f"the agent's read-only port (default {DEFAULT_SERVER})"
-    )
+    p.add_argument("--server", default=DEFAULT_SERVER, help=SERVER_HELP)
     sub = p.add_subparsers(dest="command", required=True)
     get = sub.add_parser("get", help="list pods or events")
     get.add_argument("resource", choices=["pods", "pod", "po", "events", "event", "ev"])
@@ -55,38 +61,49 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument(
         "--container-runtime-endpoint", help="the Docker engine (default: $DOCKER_HOST or the socket)"
     )
+    for command in (get, describe, logs):  # like kubectl, --server also after the subcommand
+        command.add_argument("--server", default=argparse.SUPPRESS, help=SERVER_HELP)
     return p
 
 
 def main(argv: list[str]) -> int:
-    args = parser().parse_args(argv)
+    args = parser().parse_args(argv)  # a bad flag: argparse's usage and exit 2
     try:
         if args.command == "get":
             return _get(args)
         if args.command == "describe":
             return _describe(args)
         return _logs(args)
+    except NeedsRoot as exc:
+        print(f"error: {exc}: sudo pykubelet {shlex.join(argv)}", file=sys.stderr)
+        return 1
     except (AgentUnreachable, LogsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C, e.g. ending `logs -f`
+        return 130
+    except BrokenPipeError:  # `pykubelet get pods | head -1`: stop quietly, as a tool killed by SIGPIPE
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
 
 
 def _pods(args: argparse.Namespace) -> list[dict[str, Any]]:
-    items = fetch(args.server, "/pods")["items"]
+    items = fetch_items(args.server, "/pods")
     return [p for p in items if not args.namespace or p["metadata"].get("namespace") == args.namespace]
 
 
 def _one_pod(args: argparse.Namespace, name: str) -> dict[str, Any]:
     pod = find_pod(_pods(args), name, args.namespace)
     if pod is None:
-        raise LogsError(f'pods "{name}" not found')
+        raise LogsError(f'pods "{name}" not found (`pykubelet get pods` lists the pods of {args.server})')
     return pod
 
 
 def _get(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     if args.resource in ("events", "event", "ev"):
-        items = fetch(args.server, "/events")["items"]
+        items = fetch_items(args.server, "/events")
         if args.output in ("json", "yaml"):
             return _dump({"kind": "EventList", "apiVersion": "v1", "items": items}, args.output)
         rows = [
@@ -124,7 +141,7 @@ def _describe(args: argparse.Namespace) -> int:
     pod = _one_pod(args, args.name)
     events = [
         e
-        for e in fetch(args.server, "/events")["items"]
+        for e in fetch_items(args.server, "/events")
         if e["involvedObject"].get("uid") == pod["metadata"]["uid"]
     ]
     print(describe_pod(pod, events))

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pykubelet.runtime.docker import parse_time
+try:  # the runtime-neutral home of parse_time since the runtime split (runtime/api.py)
+    from pykubelet.runtime.api import parse_time
+except ImportError:  # before it
+    from pykubelet.runtime.api import parse_time  # type: ignore[attr-defined,no-redef]
 
 
 def human_duration(seconds: float) -> str:
