@@ -53,10 +53,10 @@ spec:
 """
 
 
-def reason(data: bytes) -> str:
+def reason(data: bytes, load: Any = load_document, source: str = SOURCE) -> str:
     with pytest.raises(ManifestError) as caught:
-        load_document(data, SOURCE)
-    assert caught.value.source == SOURCE
+        load(data, source)
+    assert caught.value.source == source
     return caught.value.reason
 
 
@@ -573,10 +573,7 @@ ITEM = "- metadata: {{name: {name}}}\n  spec: {{containers: [{{name: c, image: b
 
 
 def list_reason(data: bytes) -> str:
-    with pytest.raises(ManifestError) as caught:
-        load_pod_or_list(data, URL)
-    assert caught.value.source == URL
-    return caught.value.reason
+    return reason(data, load_pod_or_list, URL)
 
 
 def test_a_lone_pod_is_one_item_at_the_root() -> None:

@@ -3,17 +3,17 @@
 The kubelet's file source (``pkg/kubelet/config/file.go``) accepts exactly one Pod per file, YAML or JSON,
 and logs anything else as "couldn't parse as pod". That message helps nobody, so every way a file can be
 wrong gets its own reason here: empty, binary, a syntax error with its line and column, several
-documents, a Deployment or a List where a Pod belongs. The URL source (``pkg/kubelet/config/http.go``)
-also takes a PodList; :func:`load_pod_or_list` reads it with the very same steps and limits.
+documents, a Deployment or a List where a Pod belongs. The URL source (``http.go``) also takes a
+PodList: :func:`load_pod_or_list` reads it with the very same steps and limits.
 
 Like ``k8s.io/apimachinery/pkg/util/yaml.ToJSON``, a document that starts with ``{`` is read as JSON
 first (so tab-indented JSON works, which YAML forbids); anything else is YAML. The result is normalised to
 plain JSON data (string keys, finite numbers that fit in 64 bits, no shared sub-trees), because the pod's
 UID is a hash of its JSON form and the rest of the agent treats it as such.
 
-Hostile input is refused early and cheaply: values are counted while YAML is composed (the parser stops
-reading at the limit), YAML aliases are sized before anything is built from them, and a JSON document's
-values are counted before ``json.loads``. Nothing but :class:`ManifestError` leaves this module.
+Hostile input is refused early and cheaply: YAML values are counted as they are composed (the parser
+stops reading at the limit) and aliases sized before anything is built from them; JSON values are counted
+before ``json.loads``. Nothing but :class:`ManifestError` leaves this module.
 """
 
 from __future__ import annotations
@@ -30,17 +30,13 @@ from pykubelet.manifest.errors import FieldError, ManifestError, invalid, requir
 
 __all__ = ["MAX_DEPTH", "MAX_VALUES", "PodItem", "load_document", "load_pod_or_list"]
 
-# Real Pods hold hundreds of values; the largest plausible ones (dozens of containers, a thousand env
-# vars, long command lines) a few thousand. 50 000 is more than ten times that, and keeps the worst case
-# cheap: composing, building and walking 50 000 values costs about a second of CPU and 60 MB (at 100 000
-# the whole of load_pod took 4-5 s), so any file up to 10 MiB is accepted or refused in a couple of
-# seconds. Both limits count YAML aliases as expanded, which is what stops "billion laughs" and
-# self-referencing aliases.
+# Real Pods hold hundreds of values, the largest plausible ones a few thousand (a thousand env vars).
+# 50 000 is ten times that and keeps the worst case cheap: decoding 50 000 values costs about a second of
+# CPU and 60 MB (load_pod: ~2 s; at 100 000 it took 4-5 s), so any file up to 10 MiB is accepted or refused
+# in a couple of seconds. Both limits count YAML aliases as expanded: "billion laughs" and self-references.
 MAX_VALUES: Final = 50_000
 MAX_DEPTH: Final = 100
-# A Pod's numbers are int32 or int64 (Go); anything wider is refused before it reaches json.dumps, which
-# cannot even print an integer of more than 4300 digits.
-_INT64: Final = 2**63
+_INT64: Final = 2**63  # a Pod's numbers are int32 or int64; json.dumps cannot print >4300 digits anyway
 _MAX_INT_TEXT: Final = 70  # "0b" and 64 binary digits, with a sign: longer integer text cannot be int64
 
 _ONE_POD: Final = "a manifest file must hold exactly one Pod (kind: Pod)"
@@ -66,15 +62,11 @@ _WHITESPACE: Final = re.compile(r"\s+")
 _INT_TEXT: Final = re.compile(r"[-+]?[0-9][0-9a-fA-FxXoObB_:]*")  # what YAML 1.1 might read as an integer
 
 
-class _Refused(Exception):
-    """The document is over a limit; raised deep inside the YAML machinery, reported by the caller."""
-
-
+@dataclass(frozen=True)
 class _HugeNumber:
     """An integer written with too many digits to be an int64; kept as its text, reported with its path."""
 
-    def __init__(self, text: str) -> None:
-        self.text = text
+    text: str
 
     def __str__(self) -> str:
         return self.text if len(self.text) <= 24 else f"{self.text[:20]}... ({len(self.text)} characters)"
@@ -99,13 +91,13 @@ class _PodLoader(
 ):
     """A safe loader that counts what it composes, keeps dates as strings and refuses duplicate keys.
 
-    libyaml's own composer builds the whole node tree before anyone can count it (6 MB of YAML: seconds
-    and a gigabyte), so the Python composer runs over libyaml's events and stops at :data:`MAX_VALUES`.
-    Go's YAML decoder hands ``2024-01-01`` to the API as a string, so it must not become a ``date``. A
-    repeated key (two ``image:`` lines) silently keeps the last one, which is never what was meant.
+    libyaml's composer builds the whole tree before anyone can count it (6 MB of YAML: 30 s and 1.2 GB),
+    so the Python composer runs over libyaml's events and stops at :data:`MAX_VALUES`. Go's YAML decoder
+    hands ``2024-01-01`` to the API as a string, so it must not become a ``date``. A repeated key (two
+    ``image:`` lines) silently keeps the last one, which is never what was meant.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, source: str) -> None:
         _EventParser.__init__(self, text)
         yaml.composer.Composer.__init__(self)
         yaml.constructor.SafeConstructor.__init__(self)
@@ -113,12 +105,13 @@ class _PodLoader(
         self.values = 0  # nodes composed, mapping keys aside (as the walk in _plain_data counts)
         self.depth = 0
         self.aliases = 0  # in the document being composed: without any, the counts above are exact
+        self.source = source
 
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         if index is not None or not isinstance(parent, yaml.MappingNode):  # a value, not a mapping key
             self.values += 1
             if self.values > MAX_VALUES:
-                raise _Refused(_TOO_LARGE)
+                raise ManifestError(self.source, _TOO_LARGE)
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
         return super().compose_node(parent, index)  # type: ignore[no-any-return]
@@ -136,11 +129,10 @@ class _PodLoader(
         _reject_duplicate_keys(node)  # here, before merge keys are flattened into it
         return node  # type: ignore[no-any-return]
 
-    def _descend(self) -> None:
-        """Nesting is bounded while composing (the composer recurses); the walk checks it exactly."""
+    def _descend(self) -> None:  # the composer recurses: bound it here; the walk checks nesting exactly
         self.depth += 1
         if self.depth > MAX_DEPTH + 1:
-            raise _Refused(_TOO_DEEP)
+            raise ManifestError(self.source, _TOO_DEEP)
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """An explicit tag on a value it cannot read (``!!int abc``) is a YAML error, not a crash."""
@@ -189,11 +181,10 @@ def load_document(data: bytes, source: str) -> dict[str, Any]:
 def load_pod_or_list(data: bytes, source: str) -> list[PodItem]:
     """Decode a Pod, or a PodList / List of Pods, as the URL source serves them.
 
-    The body is decoded exactly as :func:`load_document` decodes a file (same limits, same messages); a
-    body that cannot be decoded raises :class:`ManifestError`. An item that is not a Pod comes back with
-    its errors, so the other items still run. An item of a PodList may leave out ``kind`` and
-    ``apiVersion`` (its type says what it is); they are filled in, so the same Pod served alone or in a
-    list is the same document.
+    The body is decoded as :func:`load_document` decodes a file, or :class:`ManifestError` is raised. An
+    item that is not a Pod comes back with its errors, so the others still run. A list item may leave out
+    ``kind`` and ``apiVersion`` (the list says what it is): they are filled in, so a Pod served alone or
+    in a list is the same document.
     """
     document = _decode(data, source)
     if document.get("kind") not in ("PodList", "List"):
@@ -225,10 +216,7 @@ def _decode(data: bytes, source: str) -> dict[str, Any]:
     text = _decode_text(data, source)
     if not text.strip():
         raise ManifestError(source, _EMPTY)
-    try:
-        documents = [d for d in _load_documents(text, source) if d is not None]
-    except _Refused as refused:
-        raise ManifestError(source, str(refused)) from None
+    documents = [d for d in _load_documents(text, source) if d is not None]
     if not documents:
         raise ManifestError(source, _EMPTY)
     if len(documents) > 1:
@@ -258,23 +246,24 @@ def _load_documents(text: str, source: str) -> list[Any]:
     json_error: json.JSONDecodeError | None = None
     if text.lstrip().startswith("{"):
         if _json_values(text) > MAX_VALUES:
-            raise _Refused(_TOO_LARGE)
+            raise ManifestError(source, _TOO_LARGE)
         try:
             return [json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)]
         except json.JSONDecodeError as err:
             json_error = err  # maybe a YAML flow mapping; if YAML fails too, the JSON error is the useful one
         except RecursionError:
-            raise _Refused(_TOO_DEEP) from None
+            raise ManifestError(source, _TOO_DEEP) from None
         except _DuplicateKeyError as err:
             raise ManifestError(source, f"invalid JSON: duplicate key {json.dumps(err.key)}") from None
     try:
-        return _load_yaml(text)
+        return _load_yaml(text, source)
     except yaml.YAMLError as err:
         if json_error is not None:
-            raise ManifestError(source, _describe_json_error(json_error)) from None
+            where = f"line {json_error.lineno}, column {json_error.colno}"
+            raise ManifestError(source, f"invalid JSON at {where}: {json_error.msg}") from None
         raise ManifestError(source, _describe_yaml_error(err, text)) from None
     except RecursionError:
-        raise _Refused(_TOO_DEEP) from None
+        raise ManifestError(source, _TOO_DEEP) from None
 
 
 def _json_values(text: str) -> int:
@@ -288,22 +277,22 @@ def _json_values(text: str) -> int:
     return 1 + bare.count(",") + opened
 
 
-def _load_yaml(text: str) -> list[Any]:
-    loader = _PodLoader(text)
+def _load_yaml(text: str, source: str) -> list[Any]:
+    loader = _PodLoader(text, source)
     try:
         documents = []
         while loader.check_node():
             loader.aliases = 0
             node = loader.get_node()
             if loader.aliases:
-                _check_expansion(node)
+                _check_expansion(node, source)
             documents.append(loader.construct_document(node))
         return documents
     finally:
         loader.dispose()
 
 
-def _check_expansion(root: yaml.Node) -> None:
+def _check_expansion(root: yaml.Node, source: str) -> None:
     """Refuse a document whose aliases expand past the limits, or forever, before anything is built.
 
     Each node's expanded size and height are computed once (aliases share nodes), so a 400-byte
@@ -322,11 +311,11 @@ def _check_expansion(root: yaml.Node) -> None:
             height[key] = 1 + max((height[id(child)] for child in children), default=-1)
             open_nodes.discard(key)
             if size[key] > MAX_VALUES:
-                raise _Refused(_TOO_LARGE)
+                raise ManifestError(source, _TOO_LARGE)
             if height[key] > MAX_DEPTH:
-                raise _Refused(_TOO_DEEP)
+                raise ManifestError(source, _TOO_DEEP)
         elif key in open_nodes:
-            raise _Refused(_TOO_DEEP)
+            raise ManifestError(source, _TOO_DEEP)
         elif key not in size:
             open_nodes.add(key)
             stack.append((node, True))
@@ -335,11 +324,9 @@ def _check_expansion(root: yaml.Node) -> None:
 
 def _value_nodes(node: yaml.Node) -> list[yaml.Node]:
     """What a node holds as values (a merge key's value counts: it is merged in)."""
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
     if isinstance(node, yaml.MappingNode):
         return [value for _, value in node.value]
-    return []
+    return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
 class _DuplicateKeyError(ValueError):
@@ -390,10 +377,6 @@ def _describe_yaml_error(err: yaml.YAMLError, text: str) -> str:
         column = err.position - (text.rfind("\n", 0, err.position) + 1) + 1
         return f"invalid YAML at line {line}, column {column}: {err.reason} (character #x{err.character:04x})"
     return f"invalid YAML: {err}"
-
-
-def _describe_json_error(err: json.JSONDecodeError) -> str:
-    return f"invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
 
 
 def _plain_data(document: Any, source: str) -> Any:
