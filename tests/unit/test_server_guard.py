@@ -19,7 +19,8 @@ from aiohttp import web
 
 from pykubelet.cli import raise_open_files_limit
 from pykubelet.server import GuardedSite, ui
-from pykubelet.server.guard import AcceptErrorFilter, ConnectionGuard, LogThrottle, ThrottleFilter, install
+from pykubelet.server.guard import AcceptErrorFilter, ConnectionGuard, install, listen_limits
+from pykubelet.server.throttle import LogThrottle, ThrottleFilter
 
 HEAD = b"GET /ok HTTP/1.1\r\nHost: x\r\n\r\n"
 HALF = b"GET /ok HTTP/1.1\r\nHost: x\r\n"  # no blank line: the head never ends
@@ -308,6 +309,33 @@ def test_malformed_requests_log_one_line_without_traceback(caplog: pytest.LogCap
     assert len(caplog.records) == 1
     assert caplog.records[0].exc_info is None
     assert caplog.records[0].getMessage().startswith("Error handling request from 127.0.0.1: ")
+
+
+def test_the_cap_and_backlog_fit_the_open_files_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
+        cap, backlog = listen_limits()
+        assert cap + 2 * backlog + 256 <= 1024
+        assert cap >= 256 and backlog >= 128
+        if hard == resource.RLIM_INFINITY or hard >= 20000:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (20000, hard))
+            assert listen_limits()[0] == 512
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+async def test_out_of_descriptors_sheds_waiting_connections(serve: Server) -> None:
+    served = await serve(head_timeout=30)
+    waiting = [await served.connect(HALF) for _ in range(8)]
+    await eventually("8 waiting", lambda: served.guard.waiting_connections == 8)
+    report = {"message": AcceptErrorFilter.MESSAGE, "exception": OSError(24, "Too many open files")}
+    for _ in range(50):  # asyncio reports once per backlog slot: one shedding per second
+        served.guard.accept_errors(asyncio.get_running_loop(), report)
+    assert served.guard.evicted == 2
+    assert await closed_by_server(waiting[0][0]) == b""
+    for _, writer in waiting:
+        writer.close()
 
 
 def test_the_open_files_limit_is_raised_to_the_hard_limit() -> None:

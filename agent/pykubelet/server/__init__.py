@@ -9,38 +9,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from pykubelet.server.guard import KEEPALIVE_TIMEOUT, ConnectionGuard, connection_cap, http_logger
+from pykubelet.server.guard import KEEPALIVE_TIMEOUT, ConnectionGuard, listen_limits
 from pykubelet.server.routes import build_app
+from pykubelet.server.throttle import http_logger
 
 if TYPE_CHECKING:
     from pykubelet.kubelet import Kubelet
 
 log = logging.getLogger("pykubelet.server")
-SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
-
-
-def listen_backlog() -> int:
-    """The kernel's cap on the accept queue, as Go's ``net.Listen`` uses for the kubelet.
-
-    A short queue overflows when a flood of connections arrives faster than the loop accepts them,
-    and a real client's handshake then waits for a SYN retransmission (one second or more).
-    """
-    try:
-        return max(128, min(int(SOMAXCONN.read_text()), 65535))
-    except (OSError, ValueError):
-        return 4096
 
 
 class GuardedSite(web.BaseSite):
     """A TCP site whose connections go through ``guard`` before aiohttp's request handler."""
 
-    def __init__(self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int) -> None:
-        super().__init__(runner, backlog=listen_backlog())
+    def __init__(
+        self, runner: web.BaseRunner, guard: ConnectionGuard, host: str, port: int, backlog: int = 128
+    ) -> None:
+        super().__init__(runner, backlog=backlog)
         self._guard = guard
         self._host = host
         self._port = port
@@ -70,18 +59,20 @@ class GuardedSite(web.BaseSite):
 
 async def start_server(kubelet: Kubelet, address: str, port: int) -> web.AppRunner:
     """Serve the read-only port on ``address:port``; ``cleanup()`` on the returned runner stops it."""
-    guard = ConnectionGuard(max_connections=connection_cap())
+    cap, backlog = listen_limits()
+    guard = ConnectionGuard(max_connections=cap)
     runner = web.AppRunner(
         build_app(kubelet, guard), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, logger=http_logger()
     )
     await runner.setup()
-    await GuardedSite(runner, guard, address, port).start()
+    await GuardedSite(runner, guard, address, port, backlog).start()
     log.info(
         "Serving the read-only port",
         extra={
             "kv": {
                 "address": f"{address}:{port}",
                 "maxConnections": guard.max_connections,
+                "backlog": backlog,
                 "maxStreams": guard.max_streams,
                 "headTimeout": f"{guard.head_timeout:g}s",
                 "idleTimeout": f"{KEEPALIVE_TIMEOUT:g}s",

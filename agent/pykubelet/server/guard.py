@@ -34,22 +34,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
-import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import HttpProcessingError
 
-log = logging.getLogger("pykubelet.server")
+from pykubelet.server.throttle import LOG_PERIOD, LogThrottle
 
 HEAD_TIMEOUT = 10.0  # seconds to send a whole request head
 KEEPALIVE_TIMEOUT = 5.0  # seconds an idle kept-alive connection stays open (aiohttp's keepalive_timeout)
-MAX_CONNECTIONS = 512  # open connections at most (less when RLIMIT_NOFILE is low: connection_cap())
+MAX_CONNECTIONS = 512  # open connections at most (less when RLIMIT_NOFILE is low: listen_limits())
+FD_RESERVE = 256  # descriptors kept for the agent's own work when the open-files limit is low
 MAX_STREAMS = 32  # concurrent /ui/stream pages at most
 MAX_HEAD_BYTES = 64 * 1024  # held back before aiohttp sees a connection; past it, aiohttp's limits apply
-LOG_PERIOD = 10.0  # at most one line per period for each kind of trouble
+SOMAXCONN = Path("/proc/sys/net/core/somaxconn")
 REFUSAL_BODY = b"503 too many connections: every one is being served; retry later\n"
 REFUSAL = (
     b"HTTP/1.1 503 Service Unavailable\r\n"
@@ -62,80 +62,30 @@ REFUSAL = (
 )
 
 
-def connection_cap(limit: int = MAX_CONNECTIONS) -> int:
-    """``limit``, or half the open-files limit if that is lower: the agent needs the rest for its work."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft == resource.RLIM_INFINITY:
-        return limit
-    return max(16, min(limit, soft // 2))
+def listen_limits(max_connections: int = MAX_CONNECTIONS) -> tuple[int, int]:
+    """(connection cap, listen backlog) that keep the port's descriptors within ``RLIMIT_NOFILE``.
 
-
-class LogThrottle:
-    """One log line per ``period`` at most; the lines held back are counted into the next one."""
-
-    def __init__(self, period: float = LOG_PERIOD, clock: Callable[[], float] = time.monotonic) -> None:
-        self.period = period
-        self.clock = clock
-        self.suppressed = 0
-        self._last = float("-inf")
-
-    def admit(self) -> str | None:
-        """None: hold this line back. Else the note to append to it ("" when nothing was held back)."""
-        now = self.clock()
-        if now - self._last < self.period:
-            self.suppressed += 1
-            return None
-        note = ""
-        if self.suppressed:
-            note = f" (and {self.suppressed} more like it in the last {now - self._last:.0f}s)"
-        self._last, self.suppressed = now, 0
-        return note
-
-    def __call__(self, level: int, message: str, *args: object) -> bool:
-        """Log ``message % args`` unless a line went out less than ``period`` ago; True if it was logged."""
-        note = self.admit()
-        if note is None:
-            return False
-        log.log(level, message + note.replace("%", "%%"), *args)
-        return True
-
-
-class ThrottleFilter(logging.Filter):
-    """For aiohttp's server logger: each kind of message once per period, client errors without traceback.
-
-    aiohttp logs every malformed request ("Error handling request from ...") with the parser's
-    traceback: a client's mistake, not the agent's, and a flood of them is a flood of log. A traceback
-    from one of our handlers (a bug) is kept, once per period.
+    asyncio accepts up to ``backlog`` connections per loop pass, and an evicted connection's
+    descriptor is only closed on the pass after: at the cap, a flood briefly holds about
+    cap + 2 x backlog descriptors. Both are sized so that this, plus :data:`FD_RESERVE` for the
+    agent's own work (manifests, the Docker socket, logs), stays under the soft limit. The backlog
+    is also the kernel's accept queue (up to ``net.core.somaxconn``, as Go's ``net.Listen`` uses):
+    a queue that overflows makes a real client wait for a SYN retransmission.
     """
-
-    def __init__(self, period: float = LOG_PERIOD) -> None:
-        super().__init__()
-        self.period = period
-        self._throttles: dict[object, LogThrottle] = {}
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if len(self._throttles) > 64:  # messages are aiohttp's fixed templates; never let this grow
-            self._throttles.clear()
-        throttle = self._throttles.setdefault(record.msg, LogThrottle(self.period))
-        note = throttle.admit()
-        if note is None:
-            return False
-        exc = record.exc_info[1] if record.exc_info else None
-        extra = note
-        if isinstance(exc, HttpProcessingError):
-            record.exc_info = None
-            extra = f": {exc}{note}"
-        if extra:
-            record.msg = f"{record.msg}{extra.replace('%', '%%') if record.args else extra}"
-        return True
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    somaxconn = _somaxconn()
+    if soft == resource.RLIM_INFINITY:
+        return max_connections, somaxconn
+    available = max(soft - FD_RESERVE, 64)
+    cap = max(16, min(max_connections, available // 2))
+    return cap, max(16, min(somaxconn, (available - cap) // 2))
 
 
-def http_logger(period: float = LOG_PERIOD) -> logging.Logger:
-    """The logger aiohttp's request handlers write to, under pykubelet's and throttled."""
-    logger = logging.getLogger("pykubelet.server.http")
-    if not any(isinstance(f, ThrottleFilter) for f in logger.filters):
-        logger.addFilter(ThrottleFilter(period))
-    return logger
+def _somaxconn() -> int:
+    try:
+        return max(128, min(int(SOMAXCONN.read_text()), 65535))
+    except (OSError, ValueError):
+        return 4096
 
 
 class GuardedProtocol(asyncio.Protocol):
@@ -239,8 +189,8 @@ class ConnectionGuard:
         self._open: dict[GuardedProtocol, None] = {}  # admitted and not closed yet
         self._handlers: dict[asyncio.Protocol, GuardedProtocol] = {}  # aiohttp's handler -> its proxy
         self._waiting: OrderedDict[GuardedProtocol, None] = OrderedDict()  # longest-waiting first
-        self._closed_log = LogThrottle(log_period)
-        self._stream_log = LogThrottle(log_period)
+        self._log_period = log_period
+        self._logs: dict[str, LogThrottle] = {}  # one throttle per kind of message
         self.accept_errors = AcceptErrorFilter(self, log_period)
 
     @property
@@ -287,6 +237,16 @@ class ConnectionGuard:
         assert conn.inner is not None
         self._handlers[conn.inner] = conn
 
+    def shed(self) -> int:
+        """Out of descriptors: close the longest-waiting quarter of the waiting connections."""
+        count = max(1, len(self._waiting) // 4) if self._waiting else 0
+        for _ in range(count):
+            victim, _ = self._waiting.popitem(last=False)
+            self._drop(victim)
+            victim.abort()
+        self.evicted += count
+        return count
+
     def head_complete(self, conn: GuardedProtocol) -> None:
         conn.busy = True
         conn.disarm()
@@ -320,7 +280,8 @@ class ConnectionGuard:
             self._handlers.pop(conn.inner, None)
 
     def _report(self, message: str, *args: object) -> None:
-        self._closed_log(logging.WARNING, "Read-only port under pressure: " + message, *args)
+        throttle = self._logs.setdefault(message, LogThrottle(self._log_period))
+        throttle(logging.WARNING, "Read-only port under pressure: " + message, *args)
 
     # -- called from the application -------------------------------------------------------------
 
@@ -347,9 +308,7 @@ class ConnectionGuard:
         """Take a stream slot (True), or count a refusal (False) when :attr:`max_streams` are open."""
         if self.streams >= self.max_streams:
             self.streams_refused += 1
-            self._stream_log(
-                logging.WARNING, "Refused a dashboard stream: %d are open, the cap", self.max_streams
-            )
+            self._report("refused a dashboard stream: %d are open, the cap", self.max_streams)
             return False
         self.streams += 1
         return True
@@ -390,8 +349,9 @@ class AcceptErrorFilter:
 
     When the process runs out of file descriptors, asyncio's accept loop reports every failed
     ``accept()`` through the loop's exception handler, with a traceback: up to one per listen-backlog
-    slot per second, megabytes of identical lines. Those reports are throttled here; everything else
-    goes to the handler that was installed before (or the loop's default).
+    slot per second, megabytes of identical lines. Those reports are throttled here, and a quarter of
+    the connections waiting for a head are closed to give descriptors back; everything else goes to
+    the handler that was installed before (or the loop's default).
     """
 
     MESSAGE = "socket.accept() out of system resource"
@@ -400,6 +360,7 @@ class AcceptErrorFilter:
         self.guard = guard
         self.throttle = LogThrottle(period)
         self._previous: Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object] | None = None
+        self._last_shed = float("-inf")
         self._installed = False
 
     def install(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -414,6 +375,11 @@ class AcceptErrorFilter:
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         if context.get("message") == self.MESSAGE:
+            # Idle and half-sent connections are the cheapest descriptors to give back, to the next
+            # accept and to the agent's own work (manifests, the Docker socket): once per retry.
+            if loop.time() - self._last_shed >= 1.0:
+                self._last_shed = loop.time()
+                self.guard.shed()
             self.throttle(
                 logging.WARNING,
                 "The read-only port cannot accept connections: %s, with %d open (cap %d); "
