@@ -125,13 +125,17 @@ class Apt:
     def _install(self, packages: Sequence[str], hints: Mapping[str, str]) -> None:
         command = [
             "apt-get", "install", "-y", "-q", "--no-install-recommends",
-            "-o", "APT::Status-Fd=1", "-o", "Dpkg::Use-Pty=0", *self._options(), *packages,
+            "-o", "APT::Status-Fd=3", "-o", "Dpkg::Use-Pty=0", *self._options(), *packages,
         ]  # fmt: skip
         try:
             self.steps.run(
-                command,
+                # The progress records on fd 3, a copy of stdout: dpkg closes the status fd in maintainer
+                # scripts, and with fd 1 that breaks every Perl one (adduser: "Unable to flush stdout").
+                ["sh", "-c", 'exec 3>&1 && exec "$@"', "sh", *command],
+                display=command,
                 env=self.env,
                 echo=ProgressEcho(),
+                noise=lambda line: bool(_STATUS.match(line)),
                 hint=GENERIC_HINT,
                 step=f"{self.steps.title or 'apt'}: apt-get install",
             )
@@ -141,6 +145,11 @@ class Apt:
 
 def _hint(tail: Sequence[str], hints: Mapping[str, str]) -> str:
     """The package-specific advice when apt does not know a package; the generic one otherwise."""
+    if any("post-installation script" in line or "dpkg returned an error" in line for line in tail):
+        return (
+            "a package's set-up script failed (see its lines above); fix what they name, run "
+            "`dpkg --configure -a`, then run the same ./lab command again"
+        )
     for line in tail:
         match = _MISSING.search(line)
         if match:

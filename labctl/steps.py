@@ -162,17 +162,22 @@ class Steps:
         env: Mapping[str, str] | None = None,
         echo: Callable[[str], str | None] | None = lambda line: line,
         step: str | None = None,
+        noise: Callable[[str], bool] | None = None,
+        display: Sequence[str] | None = None,
     ) -> list[str]:
         """Run ``command`` as (part of) the current step; its output lines, or :class:`StepError`.
 
         ``echo`` maps each output line to what to show (None: nothing); the default shows it as is.
+        Lines that are ``noise`` (progress records) are kept out of the error's last lines; ``display`` is
+        the command as the error shows it (when ``command`` wraps it).
         """
         tail: deque[str] = deque(maxlen=TAIL_LINES)
         output: list[str] = []
         started = self.clock()
 
         def on_line(line: str) -> None:
-            tail.append(line)
+            if noise is None or not noise(line):
+                tail.append(line)
             output.append(line)
             shown = echo(line) if echo else None
             if shown is not None:
@@ -190,5 +195,5 @@ class Steps:
             on_idle=on_idle,
         )
         if code != 0:
-            raise StepError(step or self.title, command, code, list(tail), hint)
+            raise StepError(step or self.title, display or command, code, list(tail), hint)
         return output

@@ -90,6 +90,8 @@ class FakeStream:
         on_idle: Callable[[float], None],
     ) -> int:
         command = list(command)
+        if command[:2] == ["sh", "-c"]:  # a wrapper (apt's status fd): the command it runs
+            command = command[4:]
         self.commands.append(command)
         code, lines = 0, []
         for prefix, queued in self.answers.items():

@@ -173,6 +173,17 @@ def test_fresh_lists_are_not_refreshed(tmp_path: Path) -> None:
     lab.ensure_vagrant()
     assert stream.names() == ["apt-get install"]
     assert "--no-install-recommends" in stream.commands[0]
+    assert "APT::Status-Fd=3" in stream.commands[0]  # fd 1 would break Perl maintainer scripts
+
+
+def test_a_failed_set_up_script_says_to_run_dpkg_configure(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path, tools={"apt-get"}, lists_age=30 * DAY)
+    failed = "installed docker.io package post-installation script subprocess returned error exit status 1"
+    stream.answer(["apt-get", "install"], (100, [f"dpkg: error processing package docker.io: {failed}"]))
+    with pytest.raises(StepError) as failure:
+        lab.up()
+    assert "dpkg --configure -a" in failure.value.hint
+    assert failure.value.command[:2] == ["apt-get", "install"]  # as the user would type it, not the wrapper
 
 
 def test_a_failed_install_refreshes_the_lists_and_retries_once(tmp_path: Path) -> None:
@@ -187,11 +198,14 @@ def test_a_failed_install_refreshes_the_lists_and_retries_once(tmp_path: Path) -
 
 def test_a_second_failure_names_apt_and_the_hint(tmp_path: Path) -> None:
     lab, stream, _ = make_lab(tmp_path, tools={"apt-get", "docker", "dockerd"}, lists_age=30 * DAY)
-    stream.answer(["apt-get", "install"], (100, ["E: Unable to locate package vagrant"]))
+    stream.answer(
+        ["apt-get", "install"],
+        (100, ["pmstatus:dpkg-exec:0:Running dpkg", "E: Unable to locate package vagrant"]),
+    )
     with pytest.raises(StepError) as failure:
         lab.ensure_vagrant()
     assert stream.names() == ["apt-get update", "apt-get install"]  # the lists were just refreshed: no retry
-    assert "    E: Unable to locate package vagrant" in str(failure.value)
+    assert failure.value.tail == ["E: Unable to locate package vagrant"]  # progress records left out
     assert "HashiCorp" in failure.value.hint
 
 

@@ -69,11 +69,9 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)  # a bad flag: argparse's usage and exit 2
     try:
-        if args.command == "get":
-            return _get(args)
-        if args.command == "describe":
-            return _describe(args)
-        return _logs(args)
+        code = {"get": _get, "describe": _describe, "logs": _logs}[args.command](args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
+        return code
     except NeedsRoot as exc:
         print(f"error: {exc}: sudo pykubelet {shlex.join(argv)}", file=sys.stderr)
         return 1
