@@ -218,10 +218,7 @@ class ConnectionGuard:
                 self.refused += 1
                 self._report("refused a connection: all %d open ones are being served", self.max_connections)
                 return False
-            victim, _ = self._waiting.popitem(last=False)
-            self._drop(victim)
-            victim.abort()
-            self.evicted += 1
+            self._evict_longest_waiting()
             self._report(
                 "%d connections open (the cap): closed the one that waited longest for a request",
                 self.max_connections,
@@ -241,10 +238,7 @@ class ConnectionGuard:
         """Out of descriptors: close the longest-waiting quarter of the waiting connections."""
         count = max(1, len(self._waiting) // 4) if self._waiting else 0
         for _ in range(count):
-            victim, _ = self._waiting.popitem(last=False)
-            self._drop(victim)
-            victim.abort()
-        self.evicted += count
+            self._evict_longest_waiting()
         return count
 
     def head_complete(self, conn: GuardedProtocol) -> None:
@@ -258,9 +252,7 @@ class ConnectionGuard:
             self._wait(conn)
 
     def head_timed_out(self, conn: GuardedProtocol) -> None:
-        conn._timer = None
-        self._drop(conn)
-        conn.abort()
+        self._close(conn)
         self.timed_out += 1
         self._report("closed a connection that sent no complete request head within %gs", self.head_timeout)
 
@@ -272,6 +264,15 @@ class ConnectionGuard:
         self._waiting.pop(conn, None)
         self._waiting[conn] = None  # the newest waiter: evicted last
         conn.wait_for_head(asyncio.get_running_loop().time() + self.head_timeout)
+
+    def _evict_longest_waiting(self) -> None:
+        self._close(next(iter(self._waiting)))
+        self.evicted += 1
+
+    def _close(self, conn: GuardedProtocol) -> None:
+        """Abort at once (RST): nothing is owed to a connection that sent no complete request."""
+        self._drop(conn)
+        conn.abort()
 
     def _drop(self, conn: GuardedProtocol) -> None:
         self._waiting.pop(conn, None)
