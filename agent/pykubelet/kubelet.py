@@ -30,8 +30,10 @@ from pykubelet.options import Options, node_labels, parse_headers
 from pykubelet.pleg import PLEG
 from pykubelet.podworkers import PodWorkers
 from pykubelet.qos import pod_qos
-from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer
-from pykubelet.runtime.manager import RuntimeManager, Settings, SyncResult, latest_sandbox
+from pykubelet.runtime import configs, new_runtime
+from pykubelet.runtime.actions import latest_sandbox
+from pykubelet.runtime.api import Container
+from pykubelet.runtime.manager import RuntimeManager, Settings, SyncResult
 from pykubelet.stats import ContainerRef, PodRef, StatsProvider
 from pykubelet.stats import only_cpu_and_memory as cpu_and_memory_view
 
@@ -48,7 +50,7 @@ class Kubelet:
     def __init__(self, options: Options) -> None:
         self.options = options
         self.node: Node = discover(options.node_name, options.node_ip)
-        self.runtime = DockerRuntime(options.runtime_endpoint, self.node.name)
+        self.runtime = new_runtime(options.runtime_endpoint, self.node.name)
         self.metrics = Metrics(self._metrics_snapshot)
         self.runtime.on_operation = self.metrics.runtime_operation
         self.recorder = Recorder(self.node.name)
@@ -249,12 +251,7 @@ class Kubelet:
     async def _update_status(self, pod: StaticPod) -> None:
         containers = await self.runtime.list_pod_containers(pod.uid)
         previous = self.statuses.get(pod.uid)
-        sandbox = latest_sandbox(containers)
-        pod_ip = (
-            self.node.host_ip
-            if pod.spec.get("hostNetwork")
-            else (sandbox.ip if sandbox and sandbox.running else "")
-        )
+        pod_ip = configs.pod_ip(pod.spec, self.node.host_ip, latest_sandbox(containers))
         self.prober.sync(pod, pod_ip, containers)  # before the status: new containers start unready
         status = pod_status.generate(
             pod,
@@ -263,12 +260,12 @@ class Kubelet:
             previous,
             host_ip=self.node.host_ip,
             termination=self.manager.termination_message,
-            images=self.runtime.image_info,
+            images=self.runtime.cached_image,
             probes=self.prober.flags,
         )
         for c in containers:
-            if c.image_id and self.runtime.image_info(c.image_id) is None:
-                await self.runtime.inspect_image(c.image_id)
+            if c.image_id and self.runtime.cached_image(c.image_id) is None:
+                await self.runtime.image_status(c.image_id)
         if previous is None or previous.get("phase") != status["phase"]:
             log.info("Pod phase is now %s", status["phase"], extra={"pod": str(pod)})
         if pod.uid not in self._started_pods and all(
@@ -286,11 +283,12 @@ class Kubelet:
         log.info("Pod removed: containers and volumes deleted", extra={"pod": str(pod) if pod else uid})
 
     async def _kill_for_probe(
-        self, pod: StaticPod, container: RuntimeContainer, kind: str, grace: int | None
+        self, pod: StaticPod, container: Container, kind: str, grace: int | None
     ) -> None:
-        """A failed liveness or startup probe: stop the container; its restart policy decides what next."""
-        pod_ip = (self.statuses.get(pod.uid) or {}).get("podIP", "")
-        await self.manager.stop_container(pod, container, grace, pod_ip=pod_ip, announce=False)
+        """A failed liveness or startup probe: the pod's next sync kills the container
+        (``computePodActions``); its restart policy decides what next."""
+        self.manager.liveness_failed[container.id] = grace
+        self.workers.nudge(pod.uid)
 
     def _pod_gone(self, uid: str) -> None:
         self.statuses.pop(uid, None)
@@ -325,16 +323,9 @@ class Kubelet:
         """
         if not all(source.seen for source in self.sources.values()):
             return
-        summaries = await self.runtime.list_summaries()
-        running: dict[str, str] = {}
-        for s in summaries:
-            labels = s.get("Labels") or {}
-            uid = labels.get("io.kubernetes.pod.uid")
-            if uid:
-                running[uid] = (
-                    f"{labels.get('io.kubernetes.pod.name', uid)}_"
-                    f"{labels.get('io.kubernetes.pod.namespace', '')}"
-                )
+        running = {
+            s.pod_uid: f"{s.pod_name or s.pod_uid}_{s.namespace}" for s in await self.runtime.list_summaries()
+        }
         for uid, full_name in running.items():
             if uid not in self.desired and uid not in self.workers.workers:
                 log.info("Removing orphaned pod (its manifest is gone)", extra={"uid": uid, "pod": full_name})
@@ -398,7 +389,7 @@ class Kubelet:
     async def _pod_refs(self) -> list[PodRef]:
         """What the stats provider needs of each pod: its running containers' PIDs and its emptyDirs."""
         refs = []
-        by_pod: dict[str, list[RuntimeContainer]] = {}
+        by_pod: dict[str, list[Container]] = {}
         for c in await self.runtime.list_pod_containers():  # one listing for the node, not one per pod
             if c.running:
                 by_pod.setdefault(c.pod_uid, []).append(c)
@@ -406,7 +397,7 @@ class Kubelet:
             status = self.statuses.get(uid) or {}
             running = by_pod.get(uid, [])
 
-            def ref(c: RuntimeContainer) -> ContainerRef:
+            def ref(c: Container) -> ContainerRef:
                 return ContainerRef(c.name, c.id, c.pid, pod_status.rfc3339(c.started_at) or "")
 
             sandbox = next((ref(c) for c in running if c.is_sandbox), None)
@@ -517,4 +508,3 @@ class Kubelet:
             "manifest_errors": list(self.file_errors),
             "runtime_up": self.runtime_ok,
         }
-

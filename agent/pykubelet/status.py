@@ -15,12 +15,14 @@ from typing import Any
 from pykubelet.lifecycle.policy import should_restart
 from pykubelet.manifest import StaticPod
 from pykubelet.qos import pod_qos
-from pykubelet.runtime.docker import RuntimeContainer
-from pykubelet.runtime.manager import PodRuntimeState, group_by_name, latest_sandbox
+from pykubelet.runtime import configs
+from pykubelet.runtime.actions import group_by_name, latest_sandbox
+from pykubelet.runtime.api import Container, Image
+from pykubelet.runtime.containers import PodRuntimeState
 
 TerminationReader = Callable[[str, str, int], str]
-ImageLookup = Callable[[str], "dict[str, Any] | None"]
-ProbeFlags = Callable[[RuntimeContainer], "tuple[bool, bool]"]  # (started, ready) of a running container
+ImageLookup = Callable[[str], "Image | None"]
+ProbeFlags = Callable[[Container], "tuple[bool, bool]"]  # (started, ready) of a running container
 
 
 def rfc3339(moment: datetime | None) -> str | None:
@@ -33,21 +35,21 @@ def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _image_ref(container: RuntimeContainer, lookup: ImageLookup) -> str:
+def _image_ref(container: Container, lookup: ImageLookup) -> str:
     info = lookup(container.image_id) if container.image_id else None
-    digests = (info or {}).get("RepoDigests") or []
+    digests = info.repo_digests if info is not None else ()
     if digests:
         return f"docker-pullable://{digests[0]}"
     return f"docker://{container.image_id}" if container.image_id else ""
 
 
-def _image_name(container: RuntimeContainer, lookup: ImageLookup) -> str:
+def _image_name(container: Container, lookup: ImageLookup) -> str:
     info = lookup(container.image_id) if container.image_id else None
-    tags = (info or {}).get("RepoTags") or []
+    tags = info.repo_tags if info is not None else ()
     return tags[0] if tags else container.image
 
 
-def _state_of(c: RuntimeContainer, termination: TerminationReader) -> dict[str, Any]:
+def _state_of(c: Container, termination: TerminationReader) -> dict[str, Any]:
     if c.state == "running":
         return {"running": {"startedAt": rfc3339(c.started_at)}}
     if c.state == "created":
@@ -71,7 +73,7 @@ def _state_of(c: RuntimeContainer, termination: TerminationReader) -> dict[str, 
 def container_statuses(
     pod: StaticPod,
     specs: list[dict[str, Any]],
-    instances: dict[str, list[RuntimeContainer]],
+    instances: dict[str, list[Container]],
     state: PodRuntimeState,
     *,
     is_init: bool,
@@ -234,7 +236,7 @@ def _condition(kind: str, status: str, reason: str, message: str) -> dict[str, A
 
 def generate(
     pod: StaticPod,
-    containers: list[RuntimeContainer],
+    containers: list[Container],
     state: PodRuntimeState,
     previous: dict[str, Any] | None,
     *,
@@ -263,10 +265,7 @@ def generate(
         condition["lastTransitionTime"] = old["lastTransitionTime"] if same else stamp
     sandbox = latest_sandbox(containers)
     status: dict[str, Any] = {"phase": phase, "conditions": conditions, "hostIP": host_ip}
-    if spec.get("hostNetwork"):
-        pod_ip = host_ip
-    else:
-        pod_ip = sandbox.ip if sandbox is not None and sandbox.running else ""
+    pod_ip = configs.pod_ip(spec, host_ip, sandbox)
     if pod_ip:
         status["podIP"] = pod_ip
         status["podIPs"] = [{"ip": pod_ip}]

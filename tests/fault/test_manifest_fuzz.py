@@ -28,14 +28,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from pykubelet import status as pod_status
-from pykubelet.events import Recorder
 from pykubelet.manifest import ManifestError, StaticPod, load_pod
 from pykubelet.node import Node
 from pykubelet.qos import pod_qos
+from pykubelet.runtime import configs
 from pykubelet.runtime import labels as L
-from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer
-from pykubelet.runtime.manager import PodRuntimeState, RuntimeManager, Settings, _port_bindings
-from pykubelet.volumes import PodVolumes
+from pykubelet.runtime.api import Container, ContainerConfig, Mount
+from pykubelet.runtime.configs import Settings
+from pykubelet.runtime.containers import PodRuntimeState
+from pykubelet.runtime.docker import convert
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCE = "/etc/kubernetes/manifests/fuzz.yaml"
@@ -208,16 +209,20 @@ def _mutate(document: dict[str, Any], data: st.DataObject) -> None:
 
 _WORK = Path(tempfile.mkdtemp(prefix="pykubelet-fuzz-"))
 atexit.register(shutil.rmtree, _WORK, True)
-_MANAGER = RuntimeManager(
-    DockerRuntime(f"unix://{_WORK}/no-engine.sock", NODE),
-    Recorder(NODE),
-    Node(name=NODE, host_ip="192.0.2.10", memory_capacity=8 << 30, cpu_count=2),
-    Settings(str(_WORK / "root"), str(_WORK / "logs"), "registry.k8s.io/pause:3.10"),
-)
-_SANDBOX = RuntimeContainer(
+_NODE = Node(name=NODE, host_ip="192.0.2.10", memory_capacity=8 << 30, cpu_count=2)
+_SETTINGS = Settings(str(_WORK / "root"), str(_WORK / "logs"), "registry.k8s.io/pause:3.10")
+_SANDBOX = Container(
     id="0" * 64, name="POD", pod_uid="u", pod_name="p", namespace="default", kind="sandbox", attempt=0,
     state="running", labels={}, ip="10.213.0.9",
 )  # fmt: skip
+
+
+def _container_config(
+    pod: StaticPod, spec: dict[str, Any], kind: str, mounts: tuple[Mount, ...]
+) -> ContainerConfig:
+    return configs.container_config(
+        pod, spec, kind=kind, restart_count=0, node=_NODE, sandbox=_SANDBOX, mounts=mounts, log_path=""
+    )
 
 
 def _assert_usable(pod: StaticPod) -> None:
@@ -234,18 +239,20 @@ def _assert_usable(pod: StaticPod) -> None:
             base = volume_paths[mount["name"]]
             resolved = os.path.normpath(os.path.join(base, sub))
             assert resolved == base or resolved.startswith(base + "/"), f"subPath escapes its volume: {sub!r}"
-    volumes = PodVolumes(volume_paths)
     for kind, specs in (
         ("init", pod.spec.get("initContainers") or []),
         ("container", pod.spec["containers"]),
     ):
         for spec in specs:
             L.container_hash(spec)
-            config = _MANAGER._container_config(pod, spec, kind, _SANDBOX, 0, volumes)
-            json.dumps(config["labels"], allow_nan=False)
-            assert all(isinstance(v, str) for v in config["environment"].values())
-    _port_bindings(pod.spec)
-    L.sandbox_labels(pod, NODE)
+            mounts = tuple(
+                Mount(volume_paths[m["name"]], m["mountPath"]) for m in spec.get("volumeMounts") or []
+            )
+            _, create = convert.container_create(_SANDBOX, _container_config(pod, spec, kind, mounts))
+            json.dumps(create["labels"], allow_nan=False)
+            assert all(isinstance(v, str) for v in create["environment"].values())
+    sandbox = configs.sandbox_config(pod, node=_NODE, settings=_SETTINGS, attempt=0, log_directory="")
+    convert.sandbox_create(sandbox)
     pod_qos(pod.spec)
     status = pod_status.generate(
         pod,
@@ -340,7 +347,5 @@ def test_env_value_from_null_is_a_plain_empty_value() -> None:
         b"    image: busybox:1.35\n    env:\n    - name: X\n      valueFrom:\n"
     )
     pod = load_pod(text, SOURCE, NODE)  # accepted, as the API server accepts a null pointer field
-    config = _MANAGER._container_config(
-        pod, pod.spec["containers"][0], "container", _SANDBOX, 0, PodVolumes({})
-    )
-    assert config["environment"] == {"X": ""}
+    config = _container_config(pod, pod.spec["containers"][0], "container", ())
+    assert dict(config.env) == {"X": ""}

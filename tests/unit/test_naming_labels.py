@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pykubelet.manifest import StaticPod
+from pykubelet.node import Node
+from pykubelet.runtime import configs
 from pykubelet.runtime import labels as L
-from pykubelet.runtime.naming import container_name, parse_name, sandbox_name
+from pykubelet.runtime.api import Container
+from pykubelet.runtime.configs import Settings
+from pykubelet.runtime.docker import convert
+from pykubelet.runtime.docker.naming import container_name, parse_name, sandbox_name
 
 UID = "0a8863810b43d4d891fab0af80e28e4c"
 
@@ -51,11 +56,18 @@ def test_foreign_names_are_not_ours() -> None:
     assert parse_name("xyz_a_b_c_d_0") is None
 
 
+NODE = Node(name="node1", host_ip="192.0.2.10", memory_capacity=8 << 30, cpu_count=2)
+SETTINGS = Settings("/var/lib/pykubelet", "/var/log/pods", "registry.k8s.io/pause:3.10")
+
+
 def test_sandbox_labels_carry_pod_labels_and_annotations() -> None:
-    labels = L.sandbox_labels(_pod(), "node1")
+    config = configs.sandbox_config(_pod(), node=NODE, settings=SETTINGS, attempt=0, log_directory="")
+    _, create = convert.sandbox_create(config)
+    labels = create["labels"]
+    assert create["name"] == f"k8s_POD_web-node1_default_{UID}_0"
     assert labels["app"] == "web"
     assert labels["annotation.kubernetes.io/config.source"] == "file"
-    assert labels[L.DOCKER_TYPE] == "podsandbox"
+    assert labels[convert.DOCKER_TYPE] == "podsandbox"
     assert labels[L.CONTAINER_NAME] == "POD"
     assert labels[L.POD_UID] == UID
     assert labels[L.NODE] == "node1"
@@ -66,18 +78,24 @@ def test_container_labels_write_annotations_with_the_prefix() -> None:
     container = {
         "name": "nginx",
         "image": "nginx:1.22",
+        "terminationMessagePath": "/dev/termination-log",
         "ports": [{"containerPort": 80}],
         "lifecycle": {"preStop": {"exec": {"command": ["nginx", "-s", "quit"]}}},
     }
-    labels = L.container_labels(
+    sandbox = Container("abc", "POD", UID, "web-node1", "default", "sandbox", 0, "running", {})
+    config = configs.container_config(
         pod,
         container,
-        node="node1",
-        sandbox_id="abc",
-        restart_count=2,
         kind="container",
+        restart_count=2,
+        node=NODE,
+        sandbox=sandbox,
+        mounts=(),
         log_path="/var/log/pods/x/nginx/2.log",
     )
+    _, create = convert.container_create(sandbox, config)
+    labels = create["labels"]
+    assert create["name"] == f"k8s_nginx_web-node1_default_{UID}_2"
     assert labels["annotation.io.kubernetes.container.restartCount"] == "2"
     assert labels["annotation.io.kubernetes.pod.terminationGracePeriod"] == "45"
     assert labels["annotation.io.kubernetes.container.terminationMessagePath"] == "/dev/termination-log"
@@ -86,9 +104,17 @@ def test_container_labels_write_annotations_with_the_prefix() -> None:
         == '{"exec": {"command": ["nginx", "-s", "quit"]}}'
     )
     assert labels["annotation.io.kubernetes.container.ports"] == '[{"containerPort": 80}]'
-    assert labels[L.SANDBOX_ID] == "abc"
-    assert labels[L.DOCKER_TYPE] == "container"
+    assert labels[convert.SANDBOX_ID] == "abc"
+    assert labels[convert.LOG_PATH] == "/var/log/pods/x/nginx/2.log"
+    assert labels[convert.DOCKER_TYPE] == "container"
     assert len(labels["annotation.io.kubernetes.container.hash"]) == 8
+
+
+def test_docker_labels_split_back_into_labels_and_annotations() -> None:
+    labels, annotations = convert.split_labels({"app": "web", "annotation.a/b": "1", L.POD_UID: UID})
+    assert labels == {"app": "web", L.POD_UID: UID}
+    assert annotations == {"a/b": "1"}
+    assert convert.make_labels(labels, annotations) == {"app": "web", "annotation.a/b": "1", L.POD_UID: UID}
 
 
 def test_container_hash_changes_with_the_spec_only() -> None:

@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pykubelet.manifest import StaticPod
-from pykubelet.runtime.docker import RuntimeContainer
-from pykubelet.runtime.manager import PodRuntimeState
+from pykubelet.runtime.api import Container
+from pykubelet.runtime.containers import PodRuntimeState
 from pykubelet.status import generate, get_phase
 
 UID = "f" * 32
@@ -38,8 +38,8 @@ def ctr(
     kind: str = "container",
     age: int = 0,
     ip: str = "",
-) -> RuntimeContainer:
-    c = RuntimeContainer(
+) -> Container:
+    c = Container(
         id=f"{name}{attempt}".ljust(64, "0"),
         name=name,
         pod_uid=UID,
@@ -64,7 +64,7 @@ def ctr(
 
 def status_of(
     p: StaticPod,
-    containers: list[RuntimeContainer],
+    containers: list[Container],
     state: PodRuntimeState | None = None,
     previous: dict[str, Any] | None = None,
 ) -> dict[str, Any]:

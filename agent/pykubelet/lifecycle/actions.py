@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from pykubelet.runtime.docker import DockerRuntime
+from pykubelet.runtime.api import Runtime
 
 MAX_BODY = 10 * 1024
 
@@ -43,7 +43,7 @@ def resolve_port(port: Any, container: dict[str, Any]) -> int:
 async def run(
     action: dict[str, Any],
     *,
-    runtime: DockerRuntime,
+    runtime: Runtime,
     container_id: str,
     container: dict[str, Any],
     pod_ip: str,
@@ -67,10 +67,10 @@ async def run(
     return Outcome(False, f"unsupported handler: {sorted(action)}")
 
 
-async def _exec(runtime: DockerRuntime, container_id: str, spec: dict[str, Any], timeout: float) -> Outcome:
+async def _exec(runtime: Runtime, container_id: str, spec: dict[str, Any], timeout: float) -> Outcome:
     command = [str(c) for c in spec.get("command") or []]
     try:
-        code, output = await runtime.exec(container_id, command, timeout)
+        code, output = await runtime.exec_sync(container_id, command, timeout)
     except TimeoutError:
         return Outcome(False, f"command {command!r} timed out")
     except Exception as exc:

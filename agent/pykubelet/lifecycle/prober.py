@@ -24,12 +24,12 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from pykubelet.events import WARNING, Recorder
 from pykubelet.lifecycle import actions
 from pykubelet.manifest import StaticPod
-from pykubelet.runtime.docker import DockerRuntime, RuntimeContainer
+from pykubelet.runtime.api import Container, Runtime
 
 log = logging.getLogger("pykubelet.prober")
 
 PROBES = (("startupProbe", "Startup"), ("livenessProbe", "Liveness"), ("readinessProbe", "Readiness"))
-KillFn = Callable[[StaticPod, RuntimeContainer, str, int | None], Awaitable[None]]
+KillFn = Callable[[StaticPod, Container, str, int | None], Awaitable[None]]
 
 
 @dataclass
@@ -45,7 +45,7 @@ class _ContainerProbes:
 
 class ProbeManager:
     def __init__(
-        self, runtime: DockerRuntime, recorder: Recorder, on_change: Callable[[str], None], kill: KillFn
+        self, runtime: Runtime, recorder: Recorder, on_change: Callable[[str], None], kill: KillFn
     ) -> None:
         self.runtime = runtime
         self.recorder = recorder
@@ -63,7 +63,7 @@ class ProbeManager:
 
     # -- which workers exist -------------------------------------------------------------------------
 
-    def sync(self, pod: StaticPod, pod_ip: str, containers: list[RuntimeContainer]) -> None:
+    def sync(self, pod: StaticPod, pod_ip: str, containers: list[Container]) -> None:
         """Start workers for running containers with probes; stop those of containers that are gone."""
         specs = {c["name"]: c for c in pod.spec.get("containers") or []}
         running = {c.id: c for c in containers if c.running and c.kind == "container" and c.name in specs}
@@ -97,7 +97,7 @@ class ProbeManager:
 
     # -- results -------------------------------------------------------------------------------------
 
-    def flags(self, container: RuntimeContainer) -> tuple[bool, bool]:
+    def flags(self, container: Container) -> tuple[bool, bool]:
         """(started, ready) of a running container, as ``UpdatePodStatus`` sets them."""
         probes = self._containers.get(container.id)
         if not container.running:
@@ -118,7 +118,7 @@ class ProbeManager:
     async def _work(
         self,
         pod: StaticPod,
-        container: RuntimeContainer,
+        container: Container,
         spec: dict[str, Any],
         key: str,
         kind: str,

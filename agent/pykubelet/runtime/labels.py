@@ -1,9 +1,10 @@
-"""The ``io.kubernetes.*`` labels that make Docker the source of truth for a pod.
+"""The labels and annotations that make the runtime the source of truth for a pod (``kuberuntime/labels.go``).
 
-dockershim copied the kubelet's CRI labels onto Docker containers as they are and wrote the CRI
-annotations as labels with the ``annotation.`` prefix (``pkg/kubelet/dockershim/helpers.go``
-``makeLabels``). pykubelet writes the same keys, so ``docker inspect`` shows what the real kubelet's
-containers showed, and everything needed to adopt a pod after a restart can be read back from them.
+The kubelet puts a pod's identity into CRI labels (``io.kubernetes.pod.uid``, ``...container.name``) and
+what it needs to manage a container later into annotations (the spec hash, the restart count, the preStop
+handler, the termination-message settings). Both are read back after a restart, so nothing lives only
+in memory. How a runtime stores them is its business: dockershim wrote annotations as Docker labels with
+an ``annotation.`` prefix (``runtime/docker/convert.py``), a CRI runtime keeps them apart.
 """
 
 from __future__ import annotations
@@ -18,14 +19,7 @@ POD_NAME = "io.kubernetes.pod.name"
 POD_NAMESPACE = "io.kubernetes.pod.namespace"
 POD_UID = "io.kubernetes.pod.uid"
 CONTAINER_NAME = "io.kubernetes.container.name"
-DOCKER_TYPE = "io.kubernetes.docker.type"
-SANDBOX_ID = "io.kubernetes.sandbox.id"
-LOG_PATH = "io.kubernetes.container.logpath"
 
-TYPE_SANDBOX = "podsandbox"
-TYPE_CONTAINER = "container"
-
-ANNOTATION_PREFIX = "annotation."
 CONTAINER_HASH = "io.kubernetes.container.hash"
 RESTART_COUNT = "io.kubernetes.container.restartCount"
 TERMINATION_MESSAGE_PATH = "io.kubernetes.container.terminationMessagePath"
@@ -43,35 +37,37 @@ SOURCE = "io.pykubelet.source"
 
 
 def sandbox_labels(pod: StaticPod, node: str) -> dict[str, str]:
-    """The sandbox carries the pod's own labels and annotations, as dockershim's did."""
+    """``newPodLabels``: the pod's own labels plus its identity."""
     labels = {str(k): str(v) for k, v in (pod.metadata.get("labels") or {}).items()}
-    labels.update(_annotations(pod.metadata.get("annotations") or {}))
-    labels.update(
-        {
-            POD_NAME: pod.name,
-            POD_NAMESPACE: pod.namespace,
-            POD_UID: pod.uid,
-            CONTAINER_NAME: "POD",
-            DOCKER_TYPE: TYPE_SANDBOX,
-            NODE: node,
-            SOURCE: pod.source,
-            ANNOTATION_PREFIX + GRACE_PERIOD: str(pod.grace_period),
-        }
-    )
+    labels.update({POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_UID: pod.uid})
+    labels.update({NODE: node, SOURCE: pod.source})
     return labels
 
 
-def container_labels(
-    pod: StaticPod,
-    container: dict[str, Any],
-    *,
-    node: str,
-    sandbox_id: str,
-    restart_count: int,
-    kind: str,
-    log_path: str,
+def sandbox_annotations(pod: StaticPod) -> dict[str, str]:
+    """``newPodAnnotations``: the pod's own annotations (and the grace period, to stop it after a restart)."""
+    annotations = {str(k): str(v) for k, v in (pod.metadata.get("annotations") or {}).items()}
+    annotations[GRACE_PERIOD] = str(pod.grace_period)
+    return annotations
+
+
+def container_labels(pod: StaticPod, container: dict[str, Any], node: str) -> dict[str, str]:
+    """``newContainerLabels``: which pod and which container of it."""
+    return {
+        POD_NAME: pod.name,
+        POD_NAMESPACE: pod.namespace,
+        POD_UID: pod.uid,
+        CONTAINER_NAME: container["name"],
+        NODE: node,
+        SOURCE: pod.source,
+    }
+
+
+def container_annotations(
+    pod: StaticPod, container: dict[str, Any], *, restart_count: int, kind: str
 ) -> dict[str, str]:
-    annotations: dict[str, Any] = {
+    """``newContainerAnnotations``: what managing the container later needs, kept in the runtime."""
+    annotations = {
         CONTAINER_HASH: container_hash(container),
         RESTART_COUNT: str(restart_count),
         TERMINATION_MESSAGE_PATH: container.get("terminationMessagePath", "/dev/termination-log"),
@@ -84,21 +80,7 @@ def container_labels(
         annotations[PRESTOP_HANDLER] = json.dumps(pre_stop, sort_keys=True)
     if container.get("ports"):
         annotations[PORTS] = json.dumps(container["ports"], sort_keys=True)
-    labels = _annotations(annotations)
-    labels.update(
-        {
-            POD_NAME: pod.name,
-            POD_NAMESPACE: pod.namespace,
-            POD_UID: pod.uid,
-            CONTAINER_NAME: container["name"],
-            DOCKER_TYPE: TYPE_CONTAINER,
-            SANDBOX_ID: sandbox_id,
-            LOG_PATH: log_path,
-            NODE: node,
-            SOURCE: pod.source,
-        }
-    )
-    return labels
+    return annotations
 
 
 def container_hash(container: dict[str, Any]) -> str:
@@ -111,9 +93,9 @@ def container_hash(container: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
-def annotation(labels: dict[str, str], key: str, default: str = "") -> str:
-    return labels.get(ANNOTATION_PREFIX + key, default)
-
-
-def _annotations(values: dict[str, Any]) -> dict[str, str]:
-    return {ANNOTATION_PREFIX + str(k): str(v) for k, v in values.items()}
+def grace_period(annotations: dict[str, str], default: int = 30) -> int:
+    """The grace period a container was created with (an annotation: it outlives the agent)."""
+    try:
+        return int(annotations.get(GRACE_PERIOD, default))
+    except ValueError:
+        return default

@@ -1,0 +1,209 @@
+"""A pod's spec -> the configs the runtime is given: ``generatePodSandboxConfig`` and
+``generateContainerConfig`` (``kuberuntime_sandbox.go``, ``kuberuntime_container.go``). Pure.
+
+Everything the kubelet resolves before calling the runtime is resolved here: environment variables in
+order with ``$(VAR)`` expansion and the downward API, command and args expanded against them, CPU shares
+and CFS quota from requests and limits, the OOM score from the QoS class, the security context merged
+from pod and container, hostPorts as port mappings. Mount sources are made by the executor (volumes and
+subPaths need the disk) and handed in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pykubelet.expansion import expand
+from pykubelet.manifest import StaticPod
+from pykubelet.manifest.quantity import cpu_millis, memory_bytes
+from pykubelet.node import Node
+from pykubelet.qos import oom_score_adj, pod_qos
+from pykubelet.runtime import labels as L
+from pykubelet.runtime.api import Container, ContainerConfig, Mount, PortMapping, SandboxConfig
+
+CPU_PERIOD = 100_000  # quotaPeriod, microseconds
+MIN_QUOTA = 1000
+MIN_SHARES = 2
+SANDBOX_OOM_SCORE = -998  # qos.PodInfraOOMAdj
+
+
+@dataclass(frozen=True)
+class Settings:
+    root_dir: str
+    pod_logs_dir: str
+    infra_image: str
+
+
+def oom_floor(node: Node, score: int) -> int:
+    """Lowering oom_score_adj needs CAP_SYS_RESOURCE; where the host lacks it, 0 is the floor."""
+    return score if node.can_lower_oom_score else max(score, 0)
+
+
+def pod_ip(spec: dict[str, Any], host_ip: str, sandbox: Container | None) -> str:
+    """The pod's IP: the node's for a hostNetwork pod, else its running sandbox's (one rule, used everywhere:
+    env vars, hooks and probes, the status)."""
+    if spec.get("hostNetwork"):
+        return host_ip
+    return sandbox.ip if sandbox is not None and sandbox.running else ""
+
+
+def sandbox_config(
+    pod: StaticPod, *, node: Node, settings: Settings, attempt: int, log_directory: str
+) -> SandboxConfig:
+    """``generatePodSandboxConfig``."""
+    spec = pod.spec
+    host_network = bool(spec.get("hostNetwork"))
+    dns = spec.get("dnsConfig") or {}
+    return SandboxConfig(
+        name=pod.name,
+        namespace=pod.namespace,
+        uid=pod.uid,
+        attempt=attempt,
+        image=settings.infra_image,
+        labels=L.sandbox_labels(pod, node.name),
+        annotations=L.sandbox_annotations(pod),
+        hostname="" if host_network else (spec.get("hostname") or pod.name)[:63],
+        log_directory=log_directory,
+        host_network=host_network,
+        host_ipc=bool(spec.get("hostIPC")),
+        host_pid=bool(spec.get("hostPID")),
+        port_mappings=() if host_network else port_mappings(spec),
+        dns_servers=tuple(dns.get("nameservers") or ()),
+        dns_searches=tuple(dns.get("searches") or ()),
+        host_aliases=tuple(
+            (host, alias["ip"])
+            for alias in spec.get("hostAliases") or []
+            for host in alias.get("hostnames", [])
+        ),
+        oom_score_adj=oom_floor(node, SANDBOX_OOM_SCORE),
+        cpu_shares=MIN_SHARES,
+    )
+
+
+def port_mappings(spec: dict[str, Any]) -> tuple[PortMapping, ...]:
+    """hostPorts become port mappings on the sandbox (``MakePortMappings``)."""
+    return tuple(
+        PortMapping(
+            container_port=int(port["containerPort"]),
+            host_port=int(port["hostPort"]),
+            protocol=port.get("protocol", "TCP"),
+            host_ip=port.get("hostIP") or "",
+        )
+        for container in spec.get("containers") or []
+        for port in container.get("ports") or []
+        if port.get("hostPort")
+    )
+
+
+def container_config(
+    pod: StaticPod,
+    spec: dict[str, Any],
+    *,
+    kind: str,
+    restart_count: int,
+    node: Node,
+    sandbox: Container,
+    mounts: tuple[Mount, ...],
+    log_path: str,
+) -> ContainerConfig:
+    """``generateContainerConfig``: one container, resolved."""
+    pod_spec = pod.spec
+    env = environment(pod, spec, node, pod_ip(pod.spec, node.host_ip, sandbox))
+    security = {**(pod_spec.get("securityContext") or {}), **(spec.get("securityContext") or {})}
+    resources = spec.get("resources") or {}
+    limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
+    cpu_request = requests.get("cpu", limits.get("cpu"))
+    memory_request = memory_bytes(requests["memory"]) if "memory" in requests else 0
+    capabilities = security.get("capabilities") or {}
+    user = ""
+    if security.get("runAsUser") is not None:
+        user = str(security["runAsUser"])
+        if security.get("runAsGroup") is not None:
+            user += f":{security['runAsGroup']}"
+    return ContainerConfig(
+        name=spec["name"],
+        attempt=restart_count,
+        kind="init" if kind == "init" else "container",
+        image=spec["image"],
+        labels=L.container_labels(pod, spec, node.name),
+        annotations=L.container_annotations(pod, spec, restart_count=restart_count, kind=kind),
+        command=tuple(expand(str(a), env) for a in spec.get("command") or []),
+        args=tuple(expand(str(a), env) for a in spec.get("args") or []),
+        env=tuple(env.items()),
+        working_dir=spec.get("workingDir") or "",
+        mounts=mounts,
+        log_path=log_path,
+        tty=bool(spec.get("tty")),
+        stdin=bool(spec.get("stdin")),
+        user=user,
+        supplemental_groups=tuple(
+            int(g) for g in (pod_spec.get("securityContext") or {}).get("supplementalGroups") or []
+        ),
+        privileged=bool(security.get("privileged")),
+        read_only_rootfs=bool(security.get("readOnlyRootFilesystem")),
+        no_new_privileges=security.get("allowPrivilegeEscalation") is False,
+        cap_add=tuple(capabilities.get("add") or ()),
+        cap_drop=tuple(capabilities.get("drop") or ()),
+        host_pid=bool(pod_spec.get("hostPID")),
+        share_process_namespace=bool(pod_spec.get("shareProcessNamespace")),
+        host_uts=bool(pod_spec.get("hostNetwork")),
+        cpu_shares=max(MIN_SHARES, cpu_millis(cpu_request) * 1024 // 1000) if cpu_request else MIN_SHARES,
+        cpu_period=CPU_PERIOD if "cpu" in limits else None,
+        cpu_quota=max(MIN_QUOTA, cpu_millis(limits["cpu"]) * CPU_PERIOD // 1000) if "cpu" in limits else None,
+        memory_limit=memory_bytes(limits["memory"]) if "memory" in limits else None,
+        oom_score_adj=oom_floor(node, oom_score_adj(pod_qos(pod_spec), memory_request, node.memory_capacity)),
+    )
+
+
+def environment(pod: StaticPod, spec: dict[str, Any], node: Node, ip: str) -> dict[str, str]:
+    """Env in order, each value expanded against the ones before it (``makeEnvironmentVariables``)."""
+    env: dict[str, str] = {}
+    for item in spec.get("env") or []:
+        if item.get("valueFrom") is not None:  # ``valueFrom: null`` is absent, as the API server reads it
+            env[item["name"]] = _env_from(pod, spec, item["valueFrom"], node, ip)
+        else:
+            env[item["name"]] = expand(str(item.get("value", "")), env)
+    return env
+
+
+def _env_from(pod: StaticPod, spec: dict[str, Any], source: dict[str, Any], node: Node, ip: str) -> str:
+    if "fieldRef" in source:
+        return field_ref_value(pod, source["fieldRef"]["fieldPath"], ip, node.host_ip)
+    ref = source.get("resourceFieldRef") or {}
+    resource = ref.get("resource", "")
+    section, _, name = resource.partition(".")
+    value = ((spec.get("resources") or {}).get(section) or {}).get(name)
+    divisor = ref.get("divisor") or "1"
+    if not (cpu_millis(divisor) if name == "cpu" else memory_bytes(divisor)):
+        divisor = "1"  # "0" means unset, as upstream
+    if name == "cpu":
+        total = cpu_millis(value) if value else node.cpu_count * 1000
+        return str(max(1, -(-total // cpu_millis(divisor))))
+    total = memory_bytes(value) if value else node.memory_capacity
+    return str(-(-total // max(memory_bytes(divisor), 1)))
+
+
+def field_ref_value(pod: StaticPod, path: str, ip: str, host_ip: str) -> str:
+    """The downward API value of a ``fieldRef`` (``podFieldSelectorRuntimeValue``)."""
+    meta = pod.metadata
+    simple = {
+        "metadata.name": pod.name,
+        "metadata.namespace": pod.namespace,
+        "metadata.uid": pod.uid,
+        "spec.nodeName": pod.spec.get("nodeName", ""),
+        "spec.serviceAccountName": pod.spec.get("serviceAccountName", ""),
+        "status.hostIP": host_ip,
+        "status.hostIPs": host_ip,
+        "status.podIP": ip,
+        "status.podIPs": ip,
+    }
+    if path in simple:
+        return simple[path]
+    for key in ("labels", "annotations"):
+        values = {str(k): str(v) for k, v in (meta.get(key) or {}).items()}
+        if path == f"metadata.{key}":
+            return "\n".join(f'{k}="{v}"' for k, v in sorted(values.items()))
+        prefix = f"metadata.{key}['"
+        if path.startswith(prefix) and path.endswith("']"):
+            return values.get(path[len(prefix) : -2], "")
+    return ""

@@ -1,0 +1,324 @@
+"""``startContainer`` and ``killContainer`` (``kuberuntime_container.go``): one container at a time.
+
+Starting is: the image (pull policy and back-off), the mounts (volumes, safe subPaths, the termination-
+message file), the config (``configs.container_config``), create, start, postStart, the
+``/var/log/pods`` link. Stopping is: preStop inside the grace period, then the runtime's stop with what
+is left of it (at least the kubelet's 2 s minimum). Failures become the kubelet's waiting reasons
+(CreateContainerConfigError, ErrImagePull, CrashLoopBackOff ...) kept per pod for the status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pykubelet import safepath, subpath, volumes
+from pykubelet.events import WARNING, Recorder
+from pykubelet.lifecycle import actions
+from pykubelet.lifecycle.backoff import Backoff, format_duration
+from pykubelet.manifest import StaticPod
+from pykubelet.node import Node
+from pykubelet.runtime import configs
+from pykubelet.runtime import labels as L
+from pykubelet.runtime.api import Container, Mount, Runtime, RuntimeError_
+from pykubelet.runtime.configs import Settings
+from pykubelet.runtime.images import ImageManager
+
+if TYPE_CHECKING:
+    from pykubelet.metrics import Metrics
+
+log = logging.getLogger("pykubelet.kuberuntime")
+
+MINIMUM_GRACE = 2  # minimumGracePeriodInSeconds
+_CREATE_ERRORS = ("CreateContainerError", "CreateContainerConfigError")
+_PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")
+
+
+@dataclass
+class PodRuntimeState:
+    """Per-pod facts the status needs that the runtime does not keep: the last failure of each container."""
+
+    reasons: dict[str, tuple[str, str]] = field(default_factory=dict)
+    sandbox_error: tuple[str, str] | None = None
+
+
+class ContainerRunner:
+    """Starts and stops single containers of pods; :class:`~pykubelet.runtime.manager.RuntimeManager`
+    decides which."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        recorder: Recorder,
+        node: Node,
+        settings: Settings,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.recorder = recorder
+        self.node = node
+        self.settings = settings
+        self.metrics = metrics
+        self.backoff = Backoff()
+        self.images = ImageManager(runtime, recorder)
+        self.states: dict[str, PodRuntimeState] = {}
+
+    def state(self, uid: str) -> PodRuntimeState:
+        return self.states.setdefault(uid, PodRuntimeState())
+
+    # -- starting ------------------------------------------------------------------------------------
+
+    async def start_container(
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        kind: str,
+        sandbox: Container,
+        restart_count: int,
+        pod_volumes: volumes.PodVolumes,
+    ) -> float | None:
+        """Pull, create, start (``startContainer``). Returns a retry delay when it failed, else None."""
+        name = spec["name"]
+        state = self.state(pod.uid)
+        init = kind == "init"
+        key = self._container_key(pod, spec)
+        if state.reasons.get(name, ("",))[0] in _CREATE_ERRORS and self.backoff.remaining(key) > 0:
+            return self.backoff.remaining(key)
+        try:
+            policy = spec.get("imagePullPolicy", "IfNotPresent")
+            await self.images.ensure(pod, name, spec["image"], policy)
+            mounts = await self._prepare_mounts(pod, spec, restart_count, pod_volumes)
+            config = configs.container_config(
+                pod,
+                spec,
+                kind=kind,
+                restart_count=restart_count,
+                node=self.node,
+                sandbox=sandbox,
+                mounts=mounts,
+                log_path=self._log_path(pod, name, restart_count),
+            )
+            container_id = await self.runtime.create_container(sandbox, config)
+            self.recorder.pod_event(pod, "Created", f"Created container {name}", container=name, init=init)
+            await self.runtime.start_container(container_id)
+        except RuntimeError_ as exc:
+            state.reasons[name] = (exc.reason, exc.message)
+            if self.metrics is not None:
+                self.metrics.started_container_errors.labels(kind, exc.reason).inc()
+            if exc.reason not in _PULL_ERRORS:
+                self.recorder.pod_event(
+                    pod, "Failed", f"Error: {exc.message}", type=WARNING, container=name, init=init
+                )
+            return self._retry_delay(pod, spec, exc.reason)
+        # One status read serves postStart (PID, IP), the log link and, cached, the status that follows.
+        started = await self.runtime.container_status(container_id)
+        post_start = (spec.get("lifecycle") or {}).get("postStart")
+        if post_start and started is not None:
+            failure = await self._post_start(pod, spec, started, sandbox, post_start)
+            if failure is not None:
+                state.reasons[name] = ("PostStartHookError", failure)
+                return max(self.backoff.remaining(key), 1.0)
+        state.reasons.pop(name, None)
+        if self.metrics is not None:
+            self.metrics.started_containers.labels(kind).inc()
+        self.recorder.pod_event(pod, "Started", f"Started container {name}", container=name, init=init)
+        if started is not None and started.log_path:
+            await asyncio.to_thread(self._link_log, pod, name, restart_count, started.log_path)
+        return None
+
+    async def _prepare_mounts(
+        self, pod: StaticPod, spec: dict[str, Any], restart_count: int, pod_volumes: volumes.PodVolumes
+    ) -> tuple[Mount, ...]:
+        """The container's mounts, made on disk off the loop; a problem is CreateContainerConfigError."""
+        try:
+            return await asyncio.to_thread(self._mounts, pod, spec, restart_count, pod_volumes)
+        except (subpath.SubPathError, safepath.UnsafePathError) as exc:
+            raise RuntimeError_("CreateContainerConfigError", str(exc)) from exc
+        except OSError as exc:  # the pod directory (--root-dir) is not writable, or the disk is full
+            raise RuntimeError_(
+                "CreateContainerConfigError",
+                f"cannot prepare the container under {self.settings.root_dir}: {exc.strerror or exc}",
+            ) from exc
+
+    def _mounts(
+        self, pod: StaticPod, spec: dict[str, Any], restart_count: int, pod_volumes: volumes.PodVolumes
+    ) -> tuple[Mount, ...]:
+        """``makeMounts``: each volumeMount (a subPath as a pinned bind mount), then the termination file."""
+        mounts = []
+        for index, mount in enumerate(spec.get("volumeMounts") or []):
+            source = pod_volumes.paths[mount["name"]]
+            if mount.get("subPath"):
+                pod_dir = volumes.pod_dir(self.settings.root_dir, pod.uid)
+                source = subpath.prepare(
+                    source, mount["subPath"], pod_dir, mount["name"], spec["name"], index
+                )
+            mounts.append(Mount(source, mount["mountPath"], bool(mount.get("readOnly"))))
+        termination = self._termination_file(pod, spec["name"], restart_count)
+        mounts.append(Mount(termination, spec["terminationMessagePath"]))
+        return tuple(mounts)
+
+    async def _post_start(
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        started: Container,
+        sandbox: Container,
+        handler: dict[str, Any],
+    ) -> str | None:
+        """Run postStart right after the start; if it fails, kill the container (as the kubelet does)."""
+        ip = configs.pod_ip(pod.spec, self.node.host_ip, sandbox)
+        outcome = await self._run_hook(
+            pod, started, handler, "PostStart", pod.grace_period or MINIMUM_GRACE, ip
+        )
+        if outcome.ok:
+            return None
+        self.recorder.pod_event(
+            pod,
+            "Killing",
+            f"FailedPostStartHook: Container {spec['name']} will be killed",
+            container=spec["name"],
+        )
+        await self.stop_container(pod, started, pod_ip=ip, announce=False)
+        return f"PostStartHook failed: {outcome.message[:300]}"
+
+    def crash_backoff(self, pod: StaticPod, spec: dict[str, Any], latest: Container) -> float:
+        """``doBackOff``: seconds to wait before restarting a container that exited; 0 to go now."""
+        key = self._container_key(pod, spec)
+        finished = latest.finished_at.timestamp() if latest.finished_at else time.time()
+        wait = self.backoff.in_backoff_since(key, finished)
+        if wait <= 0:
+            self.backoff.next(key)
+            return 0.0
+        delay = format_duration(self.backoff.get(key))
+        full_name = f"{pod.name}_{pod.namespace}({pod.uid})"
+        message = f"back-off {delay} restarting failed container={spec['name']} pod={full_name}"
+        state = self.state(pod.uid)
+        if state.reasons.get(spec["name"], ("",))[0] != "CrashLoopBackOff":
+            self.recorder.pod_event(
+                pod,
+                "BackOff",
+                f"Back-off restarting failed container {spec['name']} in pod {full_name}",
+                type=WARNING,
+                container=spec["name"],
+            )
+        state.reasons[spec["name"]] = ("CrashLoopBackOff", message)
+        return wait
+
+    def _retry_delay(self, pod: StaticPod, spec: dict[str, Any], reason: str) -> float:
+        if reason == "ErrImagePull":
+            return 1.0  # look again soon: the status then moves on to ImagePullBackOff, as kubectl shows it
+        if reason == "ImagePullBackOff":
+            return max(self.images.remaining(pod, spec["image"]), 0.5)
+        if reason in _CREATE_ERRORS:
+            return self.backoff.next(self._container_key(pod, spec))
+        return max(self.backoff.remaining(self._container_key(pod, spec)), 1.0)
+
+    @staticmethod
+    def _container_key(pod: StaticPod, spec: dict[str, Any]) -> str:
+        """The back-off key of a container (``getStableKey``): a changed spec starts afresh."""
+        return f"{pod.name}_{pod.namespace}_{pod.uid}_{spec['name']}_{L.container_hash(spec)}"
+
+    # -- files of a container: termination message, logs ---------------------------------------------
+
+    def _termination_file(self, pod: StaticPod, name: str, restart_count: int) -> str:
+        """The host file bind-mounted at terminationMessagePath, one per container instance."""
+        directory = safepath.beneath(volumes.pod_dir(self.settings.root_dir, pod.uid), "containers", name)
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"{restart_count:08x}"
+        path.touch(mode=0o666, exist_ok=True)
+        os.chmod(path, 0o666)
+        return str(path)
+
+    def termination_message(self, uid: str, name: str, restart_count: int) -> str:
+        try:
+            path = safepath.beneath(
+                volumes.pod_dir(self.settings.root_dir, uid), "containers", name, f"{restart_count:08x}"
+            )
+            with open(path, "rb") as fh:
+                return fh.read(4096).decode(errors="replace")
+        except (OSError, safepath.UnsafePathError):
+            return ""
+
+    def pod_log_dir(self, namespace: str, name: str, uid: str) -> Path:
+        """``/var/log/pods/<ns>_<name>_<uid>``, checked to be one plain name under --pod-logs-dir."""
+        return safepath.beneath(self.settings.pod_logs_dir, f"{namespace}_{name}_{safepath.check_uid(uid)}")
+
+    def _log_path(self, pod: StaticPod, name: str, restart_count: int) -> str:
+        return str(self.pod_log_dir(pod.namespace, pod.name, pod.uid) / name / f"{restart_count}.log")
+
+    def _link_log(self, pod: StaticPod, name: str, restart_count: int, target: str) -> None:
+        """``/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log`` -> the runtime's log, as dockershim did."""
+        try:
+            link = self._log_path(pod, name, restart_count)
+            if link == target:  # the runtime writes the kubelet's path itself (CRI)
+                return
+            os.makedirs(os.path.dirname(link), exist_ok=True)
+            if os.path.lexists(link):
+                os.unlink(link)
+            os.symlink(target, link)
+        except Exception as exc:  # a missing log link must never fail a pod
+            log.debug("could not link the container log: %s", exc, extra={"pod": str(pod), "container": name})
+
+    # -- stopping ------------------------------------------------------------------------------------
+
+    async def stop_container(
+        self,
+        pod: StaticPod | None,
+        container: Container,
+        grace: int | None = None,
+        *,
+        pod_ip: str = "",
+        announce: bool = True,
+    ) -> None:
+        """``killContainer``: the preStop hook first (it uses up part of the grace), then the runtime stop."""
+        grace = max(L.grace_period(container.annotations) if grace is None else grace, MINIMUM_GRACE)
+        if pod is not None and announce:
+            self.recorder.pod_event(
+                pod,
+                "Killing",
+                f"Stopping container {container.name}",
+                container=container.name,
+                init=container.kind == "init",
+            )
+        started = time.monotonic()
+        handler = container.annotations.get(L.PRESTOP_HANDLER)
+        if handler:
+            await self._run_hook(pod, container, json.loads(handler), "PreStop", grace, pod_ip)
+        remaining = max(int(grace - (time.monotonic() - started)), MINIMUM_GRACE)
+        await self.runtime.stop_container(container.id, remaining)
+
+    async def _run_hook(
+        self,
+        pod: StaticPod | None,
+        container: Container,
+        handler: dict[str, Any],
+        hook: str,
+        timeout: float,
+        pod_ip: str,
+    ) -> actions.Outcome:
+        """Run a postStart or preStop handler; a failure is an event, and never blocks the kill."""
+        specs = (pod.spec.get("containers") or []) if pod else []
+        spec = next((c for c in specs if c["name"] == container.name), {})
+        outcome = await actions.run(
+            handler,
+            runtime=self.runtime,
+            container_id=container.id,
+            container=spec,
+            pod_ip=pod_ip or container.ip,
+            timeout=timeout,
+        )
+        if not outcome.ok and pod is not None:
+            self.recorder.pod_event(
+                pod,
+                f"Failed{hook}Hook",
+                f"{hook}Hook failed: {outcome.message[:300]}",
+                type=WARNING,
+                container=container.name,
+            )
+        return outcome
