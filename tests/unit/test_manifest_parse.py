@@ -450,6 +450,12 @@ def test_a_huge_json_array_is_counted_before_it_is_built() -> None:
     assert reason(data).startswith("the document is too large")
 
 
+def test_json_nested_past_the_value_limit_is_said_to_be_too_deep() -> None:
+    depth = MAX_VALUES * 2
+    data = b'{"apiVersion": "v1", "kind": "Pod", "x": ' + b"[" * depth + b"]" * depth + b"}"
+    assert reason(data) == f"the document is nested more than {MAX_DEPTH} levels deep"
+
+
 def test_commas_and_brackets_inside_json_strings_are_not_values() -> None:
     text = ',[{"\\"' * (MAX_VALUES // 2)
     document = load_document(json.dumps({"apiVersion": "v1", "kind": "Pod", "x": text}).encode(), SOURCE)

@@ -18,8 +18,11 @@ before ``json.loads``. Nothing but :class:`ManifestError` leaves this module.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import json
 import math
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Final
@@ -59,6 +62,8 @@ _INT_TAG: Final = "tag:yaml.org,2002:int"
 # A JSON string (escapes included); possessive, so an unterminated string costs one linear pass.
 _JSON_STRING: Final = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 _WHITESPACE: Final = re.compile(r"\s+")
+_NOT_BRACKET: Final = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP: Final = bytes.maketrans(b"[{]}", b"\x02\x02\x00\x00")
 _INT_TEXT: Final = re.compile(r"[-+]?[0-9][0-9a-fA-FxXoObB_:]*")  # what YAML 1.1 might read as an integer
 
 
@@ -245,16 +250,16 @@ def _load_documents(text: str, source: str) -> list[Any]:
     """Every document in the file; JSON first when it looks like JSON, exactly as the kubelet decides."""
     json_error: json.JSONDecodeError | None = None
     if text.lstrip().startswith("{"):
-        if _json_values(text) > MAX_VALUES:
-            raise ManifestError(source, _TOO_LARGE)
+        over = _json_over_limit(text)
+        if over:
+            raise ManifestError(source, over)
         try:
-            return [json.loads(text, object_pairs_hook=_json_object, parse_int=_json_int)]
+            unique = functools.partial(_json_object, source)
+            return [json.loads(text, object_pairs_hook=unique, parse_int=_json_int)]
         except json.JSONDecodeError as err:
             json_error = err  # maybe a YAML flow mapping; if YAML fails too, the JSON error is the useful one
         except RecursionError:
             raise ManifestError(source, _TOO_DEEP) from None
-        except _DuplicateKeyError as err:
-            raise ManifestError(source, f"invalid JSON: duplicate key {json.dumps(err.key)}") from None
     try:
         return _load_yaml(text, source)
     except yaml.YAMLError as err:
@@ -266,15 +271,20 @@ def _load_documents(text: str, source: str) -> list[Any]:
         raise ManifestError(source, _TOO_DEEP) from None
 
 
-def _json_values(text: str) -> int:
-    """How many values ``json.loads`` would build, counted at C speed before it builds any.
+def _json_over_limit(text: str) -> str | None:
+    """The limit a JSON text is over, found at C speed before ``json.loads`` builds a thing.
 
-    Outside strings, each value but the first of a non-empty array or object follows a comma, and
-    every array or object is a value that may hold a first one.
+    Outside strings, each value but the first of a non-empty array or object follows a comma, and every
+    array or object is a value that may hold a first one. Nesting is measured only past the value limit
+    (below it, ``json.loads`` and the walk check it), to say "too deep" where that is the trouble.
     """
     bare = _WHITESPACE.sub("", _JSON_STRING.sub("", text))
     opened = bare.count("[") + bare.count("{") - bare.count("[]") - bare.count("{}")
-    return 1 + bare.count(",") + opened
+    if 1 + bare.count(",") + opened <= MAX_VALUES:
+        return None
+    steps = _NOT_BRACKET.sub("", bare).encode().translate(_DEPTH_STEP)  # an opening 2, a closing 0
+    depths = map(operator.sub, itertools.accumulate(steps), itertools.count(1))
+    return _TOO_DEEP if max(depths, default=0) > MAX_DEPTH else _TOO_LARGE
 
 
 def _load_yaml(text: str, source: str) -> list[Any]:
@@ -329,18 +339,14 @@ def _value_nodes(node: yaml.Node) -> list[yaml.Node]:
     return list(node.value) if isinstance(node, yaml.SequenceNode) else []
 
 
-class _DuplicateKeyError(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in result:
-            raise _DuplicateKeyError(key)
-        result[key] = value
+def _json_object(source: str, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ManifestError(source, f"invalid JSON: duplicate key {json.dumps(key)}")
+            seen.add(key)
     return result
 
 
@@ -446,10 +452,8 @@ def _type_meta_errors(
 
 
 def _noun(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
     if isinstance(value, bool):
         return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    return "a string"
+    return (
+        "a list" if isinstance(value, list) else "a number" if isinstance(value, (int, float)) else "a string"
+    )
