@@ -31,6 +31,7 @@ class Served:
     guard: ConnectionGuard
     port: int
     release: asyncio.Event  # lets /slow answer
+    runner: web.AppRunner
 
     async def connect(self, data: bytes = b"") -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
@@ -111,7 +112,7 @@ async def serve() -> AsyncIterator[Server]:
         site = GuardedSite(runner, guard, "127.0.0.1", 0)
         await site.start()
         assert site._server is not None
-        served = Served(guard, site._server.sockets[0].getsockname()[1], release)  # type: ignore[union-attr]
+        served = Served(guard, site._server.sockets[0].getsockname()[1], release, runner)  # type: ignore[union-attr]
         started.append((runner, served))
         return served
 
@@ -335,6 +336,20 @@ async def test_out_of_descriptors_sheds_waiting_connections(serve: Server) -> No
     assert served.guard.evicted == 2
     assert await closed_by_server(waiting[0][0]) == b""
     for _, writer in waiting:
+        writer.close()
+
+
+async def test_stopping_closes_the_connections_waiting_for_a_head(serve: Server) -> None:
+    served = await serve(head_timeout=30)
+    idle = await served.connect()
+    half = await served.connect(HALF)
+    await eventually("2 waiting", lambda: served.guard.waiting_connections == 2)
+    for site in list(served.runner.sites):
+        await site.stop()
+    assert await closed_by_server(idle[0], timeout=2) == b""
+    assert await closed_by_server(half[0], timeout=2) == b""
+    assert served.guard.open_connections == 0
+    for _, writer in (idle, half):
         writer.close()
 
 

@@ -55,6 +55,7 @@ class GuardedSite(web.BaseSite):
     async def stop(self) -> None:
         self._guard.accept_errors.uninstall(asyncio.get_running_loop())
         await super().stop()
+        self._guard.close_waiting()
 
 
 async def start_server(kubelet: Kubelet, address: str, port: int) -> web.AppRunner:

@@ -241,6 +241,11 @@ class ConnectionGuard:
             self._evict_longest_waiting()
         return count
 
+    def close_waiting(self) -> None:
+        """Stopping: close every connection waiting for a head (aiohttp closes the ones it serves)."""
+        for conn in list(self._waiting):
+            self._close(conn)
+
     def head_complete(self, conn: GuardedProtocol) -> None:
         conn.busy = True
         conn.disarm()
