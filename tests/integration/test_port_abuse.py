@@ -211,6 +211,33 @@ def test_every_route_says_nosniff(abused: Agent) -> None:
         assert headers.get("x-content-type-options") == "nosniff", f"{method} {path[:40]}: {headers}"
 
 
+def test_half_sent_and_idle_kept_alive_connections_are_closed(abused: Agent) -> None:
+    half = socket.create_connection(("127.0.0.1", abused.port), timeout=30)
+    half.sendall(HALF_HEAD)
+    kept = socket.create_connection(("127.0.0.1", abused.port), timeout=30)
+    kept.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    answer = b""
+    while not answer.endswith(b"ok"):
+        answer += kept.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 200")
+    started = time.monotonic()
+    closed_after: dict[str, float] = {}
+    names = {half.fileno(): ("half-sent", half), kept.fileno(): ("idle kept-alive", kept)}
+    poller = select.poll()
+    for fd in names:
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while len(closed_after) < 2 and time.monotonic() - started < 25:
+        for fd, _ in poller.poll(1000):
+            name, sock = names[fd]
+            with contextlib.suppress(ConnectionResetError):
+                assert sock.recv(4096) == b"", f"the {name} connection got an answer"
+            closed_after[name] = round(time.monotonic() - started, 1)
+            poller.unregister(fd)
+            sock.close()
+    print(f"\nclosed by the agent after: {closed_after}")
+    assert len(closed_after) == 2, f"still open after 25 s: {closed_after}"  # deadline 10 s, idle 5 s
+
+
 def test_2000_idle_and_half_sent_connections_do_not_stop_the_agent(abused: Agent) -> None:
     log_before = abused.log_file.stat().st_size
     flood = Flood(abused.port)
