@@ -249,9 +249,22 @@ def generate(
     spec = pod.spec
     instances = group_by_name(containers)
     init_specs = spec.get("initContainers") or []
-    kwargs = {"termination": termination, "images": images, "has_init": bool(init_specs), "probes": probes}
-    init = container_statuses(pod, init_specs, instances, state, is_init=True, **kwargs)
-    regular = container_statuses(pod, spec["containers"], instances, state, is_init=False, **kwargs)
+
+    def statuses(specs: list[dict[str, Any]], is_init: bool) -> list[dict[str, Any]]:
+        return container_statuses(
+            pod,
+            specs,
+            instances,
+            state,
+            is_init=is_init,
+            termination=termination,
+            images=images,
+            has_init=bool(init_specs),
+            probes=probes,
+        )
+
+    init = statuses(init_specs, True)
+    regular = statuses(spec["containers"], False)
     if state.sandbox_error and not any(instances.values()):
         for st in init[:1] or regular:
             st["state"] = {"waiting": {"reason": "ContainerCreating", "message": state.sandbox_error[1]}}
@@ -262,7 +275,7 @@ def generate(
     for condition in conditions:
         old = old_conditions.get(condition["type"])
         same = old is not None and old["status"] == condition["status"]
-        condition["lastTransitionTime"] = old["lastTransitionTime"] if same else stamp
+        condition["lastTransitionTime"] = old["lastTransitionTime"] if old is not None and same else stamp
     sandbox = latest_sandbox(containers)
     status: dict[str, Any] = {"phase": phase, "conditions": conditions, "hostIP": host_ip}
     pod_ip = configs.pod_ip(spec, host_ip, sandbox)

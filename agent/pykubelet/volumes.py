@@ -97,7 +97,7 @@ _TYPE_CHECKS = {
 
 def _check_host_path(source: dict[str, Any], where: str) -> str:
     """The kubelet's hostPath type checker (``pkg/volume/hostpath``), with its create-if-missing types."""
-    path = source["path"]
+    path = str(source["path"])
     kind = source.get("type") or ""
     try:
         if kind == "DirectoryOrCreate" and not os.path.exists(path):

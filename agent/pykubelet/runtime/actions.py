@@ -82,6 +82,11 @@ def latest_sandbox(containers: list[Container]) -> Container | None:
     return sandboxes[0] if sandboxes else None
 
 
+def _newest(groups: dict[str, list[Container]], name: str) -> Container | None:
+    instances = groups.get(name)
+    return instances[0] if instances else None
+
+
 def compute_pod_actions(
     spec: dict[str, Any],
     containers: list[Container],
@@ -132,11 +137,11 @@ def _pod_is_done(spec: dict[str, Any], by_name: dict[str, list[Container]]) -> b
         return False
     if policy == "Never":
         for init in spec.get("initContainers") or []:
-            latest = (by_name.get(init["name"]) or [None])[0]
+            latest = _newest(by_name, init["name"])
             if latest is not None and latest.state == "exited" and latest.exit_code != 0:
                 return True
     for container in spec["containers"]:
-        latest = (by_name.get(container["name"]) or [None])[0]
+        latest = _newest(by_name, container["name"])
         if latest is None or latest.state != "exited" or should_restart(policy, latest.exit_code):
             return False
     return True
@@ -165,7 +170,7 @@ def _init_step(
             return "start", ToStart(init, "init", latest.attempt), (latest,)
         if latest is not None and policy == "Never":
             return "failed", None, ()
-        prior = (previous.get(name) or [None])[0]
+        prior = _newest(previous, name)
         count = prior.attempt + 1 if prior is not None else 0
         return "start", ToStart(init, "init", count, restarts=latest), ()
     return "done", None, ()
@@ -185,8 +190,8 @@ def _app_step(
     remove: list[Container] = []
     for container in spec["containers"]:
         name = container["name"]
-        latest = (by_name.get(name) or [None])[0]
-        prior = (previous.get(name) or [None])[0]
+        latest = _newest(by_name, name)
+        prior = _newest(previous, name)
         if latest is None:
             succeeded = prior is not None and prior.state == "exited" and prior.exit_code == 0
             if succeeded and policy == "OnFailure":

@@ -186,12 +186,12 @@ def _env_from(pod: StaticPod, spec: dict[str, Any], source: dict[str, Any], node
 def field_ref_value(pod: StaticPod, path: str, ip: str, host_ip: str) -> str:
     """The downward API value of a ``fieldRef`` (``podFieldSelectorRuntimeValue``)."""
     meta = pod.metadata
-    simple = {
+    simple: dict[str, str] = {
         "metadata.name": pod.name,
         "metadata.namespace": pod.namespace,
         "metadata.uid": pod.uid,
-        "spec.nodeName": pod.spec.get("nodeName", ""),
-        "spec.serviceAccountName": pod.spec.get("serviceAccountName", ""),
+        "spec.nodeName": str(pod.spec.get("nodeName", "")),
+        "spec.serviceAccountName": str(pod.spec.get("serviceAccountName", "")),
         "status.hostIP": host_ip,
         "status.hostIPs": host_ip,
         "status.podIP": ip,

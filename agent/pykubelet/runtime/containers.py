@@ -304,7 +304,7 @@ class ContainerRunner:
     ) -> actions.Outcome:
         """Run a postStart or preStop handler; a failure is an event, and never blocks the kill."""
         specs = (pod.spec.get("containers") or []) if pod else []
-        spec = next((c for c in specs if c["name"] == container.name), {})
+        spec: dict[str, Any] = next((c for c in specs if c["name"] == container.name), {})
         outcome = await actions.run(
             handler,
             runtime=self.runtime,

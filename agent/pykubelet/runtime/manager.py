@@ -143,7 +143,7 @@ class RuntimeManager(ContainerRunner):
                 node=self.node,
                 settings=self.settings,
                 attempt=actions.sandbox_attempt,
-                log_directory=self.pod_log_dir(pod.namespace, pod.name, pod.uid),
+                log_directory=str(self.pod_log_dir(pod.namespace, pod.name, pod.uid)),
             )
             created = await self.runtime.run_pod_sandbox(config)
         except RuntimeError_ as exc:
