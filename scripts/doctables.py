@@ -10,7 +10,6 @@ returns Markdown ending in a newline; none has side effects.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -76,53 +75,32 @@ def _options_of(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     ]
 
 
+OPTIONS_SOURCE = "agent/pykubelet/options.py"  # OPTIONS: every flag and config key, declared once
+
+
 def flags() -> str:
-    """``pykubelet``'s own flags, in the order of ``pykubelet --help``, with its help text."""
+    """``pykubelet``'s own flags, in the order of ``pykubelet --help``, with its help text.
+
+    The parser is made from ``options.OPTIONS`` (plus ``--config`` and ``--version``), so reading it back
+    gives the declaration exactly as a user meets it in ``--help``.
+    """
     rows = []
     for action in _options_of(cli.parser()):
         text = action.help or ""
         if isinstance(action, argparse._VersionAction):
             text = "print pykubelet's version and exit"
         rows.append((f"`{_option_usage(action)}`", text))
-    return table(["flag", "what it does"], rows) + "\n" + source_line("agent/pykubelet/cli.py")
-
-
-def _go_duration(seconds: float) -> str:
-    """``20s``, ``1m``, ``1m30s``, ``500ms``: how a KubeletConfiguration writes a duration."""
-    if seconds < 1:
-        return f"{round(seconds * 1000)}ms"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [(hours, "h"), (minutes, "m"), (secs, "s")]
-    return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
-
-
-_KINDS = {str: "string", int: "integer", "duration": "duration", "headers": "map of name to list of values"}
-
-
-def _default_text(value: Any, kind: Any) -> str:
-    if value in ("", [], None):
-        return "(not set)"
-    if kind == "duration":
-        return f"`{_go_duration(float(value))}`"
-    if isinstance(value, bool):
-        return f"`{str(value).lower()}`"
-    return f"`{value}`"
+    return table(["flag", "what it does"], rows) + "\n" + source_line(OPTIONS_SOURCE)
 
 
 def config_keys() -> str:
     """The KubeletConfiguration fields ``--config`` reads, with the flag each one stands for."""
-    defaults = {
-        f.name: f.default for f in dataclasses.fields(options.Options) if f.default is not dataclasses.MISSING
-    }
-    by_dest = {a.dest: a for a in _options_of(cli.parser())}
     rows = []
-    for key, (attribute, kind) in sorted(options._CONFIG_FIELDS.items()):
-        action = by_dest.get(attribute)
-        flag = f"`{action.option_strings[-1]}`" if action is not None else "(no flag)"
-        kind_name = _KINDS.get(kind, getattr(kind, "__name__", str(kind)))
-        rows.append((f"`{key}`", flag, kind_name, _default_text(defaults.get(attribute), kind)))
-    return table(["key", "flag", "type", "default"], rows) + "\n" + source_line("agent/pykubelet/options.py")
+    for key, option in sorted(options.BY_CONFIG_KEY.items()):
+        default = option.shown_default()
+        shown = default if option.default_text else (f"`{default}`" if default else "(not set)")
+        rows.append((f"`{key}`", f"`{option.flag}`", option.kind.name, shown))
+    return table(["key", "flag", "type", "default"], rows) + "\n" + source_line(OPTIONS_SOURCE)
 
 
 def subcommands() -> str:
@@ -132,8 +110,9 @@ def subcommands() -> str:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     helps = {c.dest: c.help or "" for c in sub._choices_actions}
     rows = []
+    said = {tuple(a.option_strings) for a in common}  # "Each takes ..." covers them, wherever they go
     for name, child in sub.choices.items():
-        arguments = _options_of(child)
+        arguments = [a for a in _options_of(child) if tuple(a.option_strings) not in said]
         usage = " ".join(["pykubelet", name, *(_usage_word(a) for a in arguments)])
         notes = [f"`{_usage_word(a).strip('[]').split()[0]}`: {a.help}" for a in arguments if a.help]
         rows.append((f"`{usage}`", "; ".join([helps.get(name, ""), *notes])))

@@ -9,29 +9,46 @@ import os
 import resource
 import signal
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from pykubelet import __version__
 from pykubelet import log as logsetup
-from pykubelet.options import DEFAULT_INFRA_IMAGE, OptionsError, build, parse_duration
+from pykubelet.options import OPTIONS, Option, OptionsError, build
 
 log = logging.getLogger("pykubelet.cli")
 
 
-def _duration(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def _flag_type(option: Option) -> Callable[[str], Any]:
+    """The option's reader for argparse: a bad value exits with the reader's own explanation."""
+
+    def read(text: str) -> Any:
+        try:
+            return option.kind.from_flag(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    read.__name__ = option.kind.name  # argparse names the type when a reader fails without a message
+    return read
 
 
-def _bool(text: str) -> bool:
-    """Go's ``strconv.ParseBool``, as the kubelet's boolean flags take it (``--enable-ui=false``)."""
-    value = text.strip().lower()
-    if value in ("1", "t", "true", "yes", "y", "on"):
-        return True
-    if value in ("0", "f", "false", "no", "n", "off"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {text!r}: use true or false")
+def add_option(p: argparse.ArgumentParser, option: Option) -> None:
+    """One declared option as an argparse argument; no default, so a missing flag leaves the file's value."""
+    kind = option.kind
+    extra: dict[str, Any] = {}
+    if kind.bare:
+        extra.update(nargs="?", const=True)
+    if kind.repeated:
+        extra["action"] = "append"
+    p.add_argument(
+        *option.aliases,
+        option.flag,
+        dest=option.field,
+        type=_flag_type(option),
+        metavar=option.metavar,
+        help=option.help_text(),
+        **extra,
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,119 +61,12 @@ def parser() -> argparse.ArgumentParser:
         "[-o wide|json|yaml], pykubelet describe pod NAME, pykubelet logs POD [-c C] [-f] [--previous], "
         "pykubelet get events (each takes --server URL).",
     )
-    add = p.add_argument
-    add(
-        "--pod-manifest-path",
-        metavar="PATH",
-        help="directory of static pod manifests (or one manifest file); every file not starting with '.' "
-        "is read, whatever its extension (config: staticPodPath)",
+    for option in OPTIONS:
+        add_option(p, option)
+    p.add_argument(
+        "--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)"
     )
-    add(
-        "--manifest-url",
-        metavar="URL",
-        help="also poll this URL for pods: one Pod or a PodList, YAML or JSON (config: staticPodURL); "
-        "when it fails, the last good set keeps running",
-    )
-    add(
-        "--manifest-url-header",
-        action="append",
-        metavar="NAME:VALUE",
-        help="an HTTP header for --manifest-url requests; repeat for more (config: staticPodURLHeader)",
-    )
-    add(
-        "--http-check-frequency",
-        type=_duration,
-        metavar="DURATION",
-        help="how often to poll --manifest-url (default 20s; config: httpCheckFrequency)",
-    )
-    add(
-        "--node-labels",
-        metavar="K=V,...",
-        help="labels of this node, for pods' nodeSelector (kubernetes.io/hostname, kubernetes.io/os and "
-        "kubernetes.io/arch are always set)",
-    )
-    add(
-        "--file-check-frequency",
-        type=_duration,
-        metavar="DURATION",
-        help="how often to relist the manifest path in full, besides reacting to inotify events "
-        "(default 20s; config: fileCheckFrequency)",
-    )
-    add(
-        "--sync-frequency",
-        type=_duration,
-        metavar="DURATION",
-        help="how often each pod is re-checked when no event arrives (default 1m; config: syncFrequency)",
-    )
-    add(
-        "--hostname-override",
-        metavar="NAME",
-        help="node name, used in pod names (<name>-<node>) and spec.nodeName (default: the host name, "
-        "lower-cased)",
-    )
-    add(
-        "--node-ip",
-        metavar="IP",
-        help="the node's IP: status.hostIP, and the pod IP of hostNetwork pods (probes go there) "
-        "(default: the address of the interface with the default route)",
-    )
-    add(
-        "--root-dir",
-        metavar="DIR",
-        help="where pod directories and emptyDir volumes live (default /var/lib/pykubelet)",
-    )
-    add(
-        "--pod-logs-dir",
-        metavar="DIR",
-        help="where /var/log/pods-style container log links are made "
-        "(default /var/log/pods; config: podLogsDir)",
-    )
-    add(
-        "--pod-infra-container-image",
-        metavar="IMAGE",
-        help="image of the infra (pause) container that holds each pod's namespaces "
-        f"(default {DEFAULT_INFRA_IMAGE})",
-    )
-    add(
-        "--container-runtime-endpoint",
-        metavar="URL",
-        help="the Docker engine to use (default: $DOCKER_HOST, else unix:///var/run/docker.sock)",
-    )
-    add(
-        "--read-only-port",
-        type=int,
-        metavar="PORT",
-        help="port of the unauthenticated read-only API: /healthz, /pods, ... (default 10255; 0 disables)",
-    )
-    add("--address", metavar="IP", help="address the read-only port listens on (default 0.0.0.0)")
-    add(
-        "--enable-ui",
-        type=_bool,
-        nargs="?",
-        const=True,
-        metavar="BOOL",
-        help="serve the live lab dashboard under /ui/ on the read-only port (default true; "
-        "--enable-ui=false turns it off)",
-    )
-    add(
-        "--strict-manifests",
-        type=_bool,
-        nargs="?",
-        const=True,
-        metavar="BOOL",
-        help="refuse a manifest with an unknown field (a typo such as imagePullPolice), like kubectl's "
-        "strict field validation; without it the pod runs and the field is logged as a warning",
-    )
-    add("--config", metavar="FILE", help="a KubeletConfiguration YAML file (kubelet.config.k8s.io/v1beta1)")
-    add(
-        "-v",
-        "--v",
-        dest="verbosity",
-        type=int,
-        metavar="N",
-        help="log verbosity: 0-3 one line per event, 4 and up debug detail (default 0)",
-    )
-    add("--version", action="version", version=f"pykubelet {__version__}")
+    p.add_argument("--version", action="version", version=f"pykubelet {__version__}")
     return p
 
 
