@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pykubelet.cli import main, parser
-from pykubelet.options import OptionsError, build, parse_duration
+from pykubelet.options import (
+    BY_CONFIG_KEY,
+    BY_FIELD,
+    OPTIONS,
+    Option,
+    Options,
+    OptionsError,
+    build,
+    format_duration,
+    load_config_file,
+    parse_duration,
+)
 
 
 @pytest.mark.parametrize(
@@ -99,3 +113,87 @@ def test_help_explains_every_flag() -> None:
         assert flag in text
     for action in parser()._actions:
         assert action.help, f"{action.option_strings} has no help text"
+
+
+# --- the one declaration: parser, config loader, Options and docs agree with OPTIONS -----------------------
+
+# A value for each kind, as a flag's text and as the YAML the config file would hold, and what it reads as.
+SAMPLES: dict[str, tuple[str, str, Any]] = {
+    "string": ("/srv/x", "/srv/x", "/srv/x"),
+    "integer": ("10266", "10266", 10266),
+    "duration": ("1m30s", "1m30s", 90.0),
+    "boolean": ("false", "false", False),
+    "map of name to list of values": ("X-A:1", "{X-A: ['1']}", ["X-A:1"]),
+}
+
+
+def test_every_options_field_is_declared_once_with_its_type() -> None:
+    hints = typing.get_type_hints(Options)
+    assert [f.name for f in dataclasses.fields(Options)] == [o.field for o in OPTIONS]
+    assert len({o.flag for o in OPTIONS}) == len(OPTIONS)
+    for option in OPTIONS:
+        assert hints[option.field] == option.kind.py_type, option.flag
+
+
+def test_options_defaults_come_from_the_declaration() -> None:
+    first, second = Options(), Options()
+    for option in OPTIONS:
+        assert getattr(first, option.field) == option.initial(), option.flag
+    first.manifest_url_header.append("X:1")
+    assert second.manifest_url_header == []  # a list default is never shared
+
+
+@pytest.mark.parametrize("option", OPTIONS, ids=lambda o: o.flag)
+def test_each_flag_and_its_config_key_read_the_same_value(option: Option, tmp_path: Path) -> None:
+    flag_text, yaml_text, expected = SAMPLES[option.kind.name]
+    args = vars(parser().parse_args([f"{option.flag}={flag_text}"]))
+    assert args[option.field] == expected
+    if option.config_key:
+        config = tmp_path / "kubelet.yaml"
+        config.write_text(f"kind: KubeletConfiguration\n{option.config_key}: {yaml_text}\n")
+        assert load_config_file(str(config)) == {option.field: expected}
+
+
+def test_the_config_file_reads_exactly_the_declared_keys(tmp_path: Path) -> None:
+    config = tmp_path / "kubelet.yaml"
+    config.write_text("nodeLabels: a=b\n")  # a flag without a config key
+    with pytest.raises(OptionsError) as caught:
+        load_config_file(str(config))
+    assert f"(pykubelet reads: {', '.join(sorted(BY_CONFIG_KEY))})" in str(caught.value)
+    assert set(BY_CONFIG_KEY) == {o.config_key for o in OPTIONS if o.config_key}
+
+
+def test_help_shows_each_declared_default_and_config_key() -> None:
+    actions = {a.dest: a for a in parser()._actions}
+    for option in OPTIONS:
+        action = actions[option.field]
+        assert option.flag in action.option_strings
+        assert action.default is None  # an absent flag leaves the config file's value alone
+        assert action.help == option.help_text()
+        if option.config_key:
+            assert f"config: {option.config_key}" in action.help
+        if option.shown_default():
+            assert option.shown_default() in action.help
+    assert "(default 1m; config: syncFrequency)" in BY_FIELD["sync_frequency"].help_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--read-only-port", "x"], "argument --read-only-port: invalid integer 'x': use a whole number"),
+        (["--sync-frequency", "soon"], "argument --sync-frequency: invalid duration 'soon'"),
+        (["--enable-ui=maybe"], "argument --enable-ui: invalid boolean 'maybe': use true or false"),
+    ],
+)
+def test_a_bad_flag_value_exits_2_with_the_reason(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as caught:
+        parser().parse_args(argv)
+    assert caught.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seconds", [0.5, 20, 60, 90, 3600, 3725])
+def test_durations_are_shown_as_the_config_file_writes_them(seconds: float) -> None:
+    assert parse_duration(format_duration(seconds)) == seconds
