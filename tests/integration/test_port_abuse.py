@@ -41,7 +41,7 @@ class Flood:
     """``count`` idle or half-sent connections to ``port``, reopened as the agent closes them.
 
     Runs in a thread for at most ``duration`` seconds and ``max_opens`` connections in all, and
-    reopens at most ``per_round`` a second: enough to keep the agent at its connection cap.
+    reopens at most ``per_round`` a second (by default all that were closed).
     """
 
     def __init__(
@@ -49,8 +49,8 @@ class Flood:
         port: int,
         count: int = FLOOD,
         duration: float = 120.0,
-        max_opens: int = 40_000,
-        per_round: int = 500,
+        max_opens: int = 60_000,
+        per_round: int = FLOOD,
     ) -> None:
         self.port = port
         self.per_round = per_round
@@ -209,6 +209,18 @@ def test_every_route_says_nosniff(abused: Agent) -> None:
         got, headers = raw_head(abused.port, method, path)
         assert got == status, f"{method} {path[:40]}"
         assert headers.get("x-content-type-options") == "nosniff", f"{method} {path[:40]}: {headers}"
+
+
+def test_a_flood_of_malformed_requests_logs_a_line_or_two(abused: Agent) -> None:
+    before = abused.log_file.stat().st_size
+    for _ in range(300):
+        with socket.create_connection(("127.0.0.1", abused.port), timeout=5) as s:
+            s.sendall(b"GET /pods HTTP/1.1\r\nHost: x\r\nNo colon in this header\r\n\r\n")
+            assert s.recv(4096).split(b" ")[1] == b"400"
+    assert abused.get("/healthz") == "ok"
+    grown = abused.log_file.read_bytes()[before:].decode(errors="replace")
+    assert grown.count("Error handling request") <= 2, grown[-2000:]
+    assert "Traceback" not in grown, grown[-2000:]
 
 
 def test_half_sent_and_idle_kept_alive_connections_are_closed(abused: Agent) -> None:
