@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/gen-docs.py           rewrite every generated block
     .venv/bin/python scripts/gen-docs.py --check   exit 1 and list the stale or missing blocks
+    .venv/bin/python scripts/gen-docs.py docs/cli.md   rewrite only the pages named (others may be mid-edit)
 
 A generated block sits between two lines, and nothing outside them is ever touched (the pages around the
 tables are written by people):
@@ -156,9 +157,11 @@ def generate(root: Path = REPO) -> tuple[list[Outcome], list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/gen-docs.py", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a block is stale")
+    parser.add_argument("pages", nargs="*", help="only these pages (paths from the repository root)")
     args = parser.parse_args(argv)
     outcomes, problems = generate()
-    stale = [o for o in outcomes if o.stale]
+    chosen = {(REPO / page).resolve() for page in args.pages}
+    stale = [o for o in outcomes if o.stale and (not chosen or o.path.resolve() in chosen)]
     for outcome in stale:
         where = outcome.path.relative_to(REPO)
         if args.check:
