@@ -157,10 +157,20 @@ def _init_step(
     give up (restartPolicy Never), or "done". ``current_by_name`` holds what ran in the current sandbox;
     ``previous`` carries the restart counts on."""
     policy = spec.get("restartPolicy", "Always")
+
+    def newest_here(name: str) -> Container | None:
+        here = [c for c in current_by_name.get(name, []) if sandbox is None or c.sandbox_id == sandbox.id]
+        return here[0] if here else None
+
+    # As ``findNextInitContainerToRun``: a running app container (or a later init container) means the init
+    # containers before it ran, even if they have since been removed (``docker container prune``).
+    if any((c := newest_here(app["name"])) is not None and c.running for app in spec["containers"]):
+        return "done", None, ()
+    if any((c := newest_here(i["name"])) is not None and c.running for i in spec.get("initContainers") or []):
+        return "running", None, ()
     for init in spec.get("initContainers") or []:
         name = init["name"]
-        current = [c for c in current_by_name.get(name, []) if sandbox is None or c.sandbox_id == sandbox.id]
-        latest = current[0] if current else None
+        latest = newest_here(name)
         if latest is not None and latest.state == "exited" and latest.exit_code == 0:
             continue
         if latest is not None and latest.state == "running":
