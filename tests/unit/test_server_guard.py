@@ -101,8 +101,15 @@ async def serve() -> AsyncIterator[Server]:
         app.router.add_get("/slow", slow)
         app.router.add_get("/boom", boom)
         # The real dashboard stream handler, on a stand-in for the snapshot hub.
-        kubelet = types.SimpleNamespace(node=types.SimpleNamespace(name="node-a"))
-        app[ui.HUB] = types.SimpleNamespace(current=lambda: (1, b"{}"), kubelet=kubelet)  # type: ignore[assignment]
+        # The heartbeat names the node: through the kubelet, or through the server's Host protocol
+        # (server/host.py, being introduced); the stand-in answers both ways.
+        node = types.SimpleNamespace(name="node-a")
+        hub = types.SimpleNamespace(
+            current=lambda: (1, b"{}"),
+            kubelet=types.SimpleNamespace(node=node),
+            host=types.SimpleNamespace(node_facts=lambda: node),
+        )
+        app[ui.HUB] = hub  # type: ignore[assignment]
         app[ui.CLOSING] = asyncio.Event()
         app.on_shutdown.append(ui._on_shutdown)
         app.router.add_get("/ui/stream", ui.stream)
