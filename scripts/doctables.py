@@ -229,7 +229,7 @@ def _status(rule: Rule) -> str:
         return f"{rule.support.value} (not reported when {rule.fine_when})"
     if rule.fine_when:
         return f"honoured when {rule.fine_when}; else {rule.support.value}"
-    return rule.support.value
+    return str(rule.support.value)
 
 
 def _field_rows(rules: dict[str, Rule]) -> Iterator[tuple[str, str, str]]:

@@ -379,13 +379,11 @@ def validate(options: Options) -> None:
     node_labels(options.node_labels)
     if not 0 <= options.read_only_port <= 65535:
         raise OptionsError(f"--read-only-port {options.read_only_port}: must be 0 (off) or a port 1-65535")
-    for flag, value in (
-        ("--file-check-frequency (fileCheckFrequency)", options.file_check_frequency),
-        ("--http-check-frequency (httpCheckFrequency)", options.http_check_frequency),
-        ("--sync-frequency (syncFrequency)", options.sync_frequency),
-    ):
-        if not value > 0:  # also refuses NaN: 0 or less would make its loop spin without sleeping
-            raise OptionsError(f"{flag} {value:g}s: must be more than 0s, e.g. 20s")
+    for option in OPTIONS:
+        value = getattr(options, option.field)
+        if option.kind is DURATION and not value > 0:  # also NaN: 0 or less would spin its loop
+            where = f"{option.flag} ({option.config_key})" if option.config_key else option.flag
+            raise OptionsError(f"{where} {value:g}s: must be more than 0s, e.g. 20s")
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", options.node_name) or len(options.node_name) > 63:
         raise OptionsError(
             f"node name {options.node_name!r} is not a valid DNS-1123 name: "
