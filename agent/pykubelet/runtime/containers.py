@@ -290,7 +290,8 @@ class ContainerRunner:
         handler = container.annotations.get(L.PRESTOP_HANDLER)
         if handler:
             await self._run_hook(pod, container, json.loads(handler), "PreStop", grace, pod_ip)
-        remaining = max(int(grace - (time.monotonic() - started)), MINIMUM_GRACE)
+        # ``killContainer``: the grace less the whole seconds preStop took (int(5 - 0.001) would be 4).
+        remaining = max(grace - int(time.monotonic() - started), MINIMUM_GRACE)
         await self.runtime.stop_container(container.id, remaining)
 
     async def _run_hook(
