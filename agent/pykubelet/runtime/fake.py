@@ -36,6 +36,7 @@ import asyncio
 import dataclasses
 import hashlib
 import itertools
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -70,8 +71,15 @@ class FakeRuntime:
     type = "fake"
 
     def __init__(
-        self, node: str = "node-a", *, images: tuple[str, ...] = DEFAULT_IMAGES, endpoint: str = "fake://"
+        self,
+        node: str = "node-a",
+        *,
+        images: tuple[str, ...] = DEFAULT_IMAGES,
+        endpoint: str = "fake://",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` stamps created/started/finished times: the tests' back-off clock, so that a crash
+        "10 s ago" is 10 s ago for the crash-loop back-off too."""
         self.endpoint = endpoint
         self.node = node
         self.on_operation: Callable[[str, float, bool], None] | None = None
@@ -93,7 +101,8 @@ class FakeRuntime:
         # -- internals
         self._ids = itertools.count(1)
         self._ips = itertools.count(2)
-        self._last_time = datetime.now(timezone.utc)
+        self._clock = clock
+        self._last_time = datetime.fromtimestamp(clock(), timezone.utc)
         self._subscribers: list[asyncio.Queue[ContainerEvent | BaseException]] = []
 
     # -- reading the record ----------------------------------------------------------------------------
@@ -318,8 +327,8 @@ class FakeRuntime:
             raise ConnectionError(f"cannot reach the engine at {self.endpoint}: {self.down}")
 
     def _now(self) -> datetime:
-        """Wall-clock time, strictly increasing, so "newest first" never depends on timer resolution."""
-        now = datetime.now(timezone.utc)
+        """The clock's time, strictly increasing, so "newest first" never depends on timer resolution."""
+        now = datetime.fromtimestamp(self._clock(), timezone.utc)
         self._last_time = max(now, self._last_time + timedelta(microseconds=1))
         return self._last_time
 
