@@ -1,0 +1,89 @@
+"""Shared pieces of the unit tests that drive the agent through :class:`FakeRuntime` (no Docker).
+
+Pods are built the way the file source builds them (``load_pod_document``: defaults, static identity,
+validation), so the executor sees exactly what it sees in production. Back-offs run on a clock the test
+moves (:class:`Clock`), so a crash loop's 10 s wait is asserted, then skipped, without sleeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import pytest
+
+from pykubelet.events import Recorder
+from pykubelet.lifecycle.backoff import Backoff
+from pykubelet.manifest import StaticPod, load_pod_document
+from pykubelet.node import Node
+from pykubelet.runtime.fake import FakeRuntime
+from pykubelet.runtime.manager import RuntimeManager, Settings
+
+NODE = Node(name="node-a", host_ip="10.0.0.1", memory_capacity=8 * 2**30, cpu_count=2)
+PAUSE = "registry.k8s.io/pause:3.10"
+
+
+def make_pod(
+    name: str = "web",
+    containers: list[dict[str, Any]] | None = None,
+    *,
+    init: list[dict[str, Any]] | None = None,
+    **spec: Any,
+) -> StaticPod:
+    """A static pod named ``<name>-node-a`` from ``/etc/kubernetes/manifests/<name>.yaml``.
+
+    ``containers`` default to one busybox ``app`` container; ``spec`` adds pod spec fields
+    (``restartPolicy="Never"``, ``terminationGracePeriodSeconds=5`` ...).
+    """
+    body: dict[str, Any] = {
+        "containers": containers or [{"name": "app", "image": "busybox:1.35", "command": ["sleep", "3600"]}],
+        **spec,
+    }
+    if init:
+        body["initContainers"] = init
+    document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": copy.deepcopy(body)}
+    return load_pod_document(document, f"/etc/kubernetes/manifests/{name}.yaml", NODE.name)
+
+
+def reasons(recorder: Recorder) -> list[str]:
+    """The reasons of the events recorded so far, oldest first."""
+    return [event["reason"] for event in recorder.list()]
+
+
+class Clock:
+    """Wall-clock time plus an offset the test moves forward (``clock.advance(11)``)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def fake(clock: Clock) -> FakeRuntime:
+    return FakeRuntime(NODE.name, clock=clock)
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder(NODE.name)
+
+
+@pytest.fixture
+def manager(fake: FakeRuntime, recorder: Recorder, clock: Clock, tmp_path: Any) -> RuntimeManager:
+    """The executor over the fake runtime, with its pod and log directories under ``tmp_path``."""
+    settings = Settings(str(tmp_path / "root"), str(tmp_path / "logs"), PAUSE)
+    runtime_manager = RuntimeManager(fake, recorder, NODE, settings)
+    runtime_manager.backoff = Backoff(clock=clock)
+    runtime_manager.images.backoff = Backoff(clock=clock)
+    return runtime_manager
