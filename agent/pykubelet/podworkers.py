@@ -4,6 +4,11 @@ Each pod's work is serialised in its own asyncio task, so a slow pull or a 30 s 
 never holds up another; across pods everything runs in parallel. Anything else (the file source, the
 PLEG, a back-off timer) only *nudges* a worker; the worker is the one writer of its pod.
 
+Every worker looks at its pod again at least once per ``--sync-frequency`` (the kubelet's
+``syncFrequency``, default 1m) even when no event came: a container that vanished without an event
+(a runtime restarted, an event lost) is noticed and repaired within one period. A sync may ask to be
+called back sooner (a back-off ending, a grace period running out), never later.
+
 A pod with the same full name as one still terminating waits for it ("Pod cannot start yet" in newer
 kubelets): an edited manifest's new pod must not fight the old one for its hostPort.
 """
@@ -26,7 +31,7 @@ log = logging.getLogger("pykubelet.podworkers")
 SyncFn = Callable[[StaticPod], Awaitable[SyncResult]]
 KillFn = Callable[[str, "StaticPod | None"], Awaitable[None]]
 
-RESYNC_INTERVAL = 60.0  # the kubelet's syncFrequency: look again even when nothing was heard
+DEFAULT_RESYNC_INTERVAL = 60.0  # the kubelet's default syncFrequency
 ERROR_RETRY = 5.0
 
 
@@ -42,7 +47,16 @@ class PodWorker:
 
 
 class PodWorkers:
-    def __init__(self, sync: SyncFn, kill: KillFn, on_gone: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        sync: SyncFn,
+        kill: KillFn,
+        on_gone: Callable[[str], None],
+        resync_interval: float = DEFAULT_RESYNC_INTERVAL,
+    ) -> None:
+        if not resync_interval > 0:  # 0 would make every worker spin without sleeping
+            raise ValueError(f"resync_interval must be more than 0 s, not {resync_interval!r}")
+        self.resync_interval = resync_interval  # --sync-frequency
         self._sync = sync
         self._kill = kill
         self._on_gone = on_gone
@@ -79,6 +93,11 @@ class PodWorkers:
         if worker is not None:
             worker.wake.set()
 
+    def nudge_all(self) -> None:
+        """Wake every worker: the runtime came back, so whatever it missed meanwhile is re-checked now."""
+        for worker in self.workers.values():
+            worker.wake.set()
+
     def is_terminating(self, full_name: str, except_uid: str) -> bool:
         return any(
             w.terminating and w.full_name == full_name and w.uid != except_uid for w in self.workers.values()
@@ -87,8 +106,8 @@ class PodWorkers:
     async def _run(self, worker: PodWorker) -> None:
         delay: float | None = None
         while True:
-            if delay is None or delay > RESYNC_INTERVAL:
-                delay = RESYNC_INTERVAL
+            if delay is None or delay > self.resync_interval:
+                delay = self.resync_interval
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(worker.wake.wait(), timeout=delay)
             worker.wake.clear()
