@@ -10,7 +10,7 @@ kubelet's reason (``NodePorts``, ``NodeAffinity``, ``OutOfcpu``, ``OutOfmemory``
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,3 +106,29 @@ def admit(
                 f"used: {used}, capacity: {total}",
             )
     return None
+
+
+def admit_new_pods(
+    previous: Mapping[str, StaticPod],
+    wanted: Mapping[str, StaticPod],
+    rejected: Collection[str],
+    labels: dict[str, str],
+    capacity: tuple[int, int],
+) -> dict[str, Rejection]:
+    """Rejections for the pods that are new in ``wanted`` (``HandlePodAdditions``' canAdmitPod).
+
+    Pods admitted before (in ``previous`` and not ``rejected``) hold their ports and resources first:
+    a new file never pushes a running pod out. New pods are then admitted in file order, each against
+    those already admitted, so of two pods wanting one hostPort the first file wins, every time.
+    """
+    admitted = [pod for uid, pod in wanted.items() if uid in previous and uid not in rejected]
+    rejections: dict[str, Rejection] = {}
+    for uid, pod in sorted(wanted.items(), key=lambda kv: kv[1].source):
+        if uid in previous or uid in rejected:
+            continue
+        rejection = admit(pod, admitted, labels, capacity)
+        if rejection is None:
+            admitted.append(pod)
+            continue
+        rejections[uid] = Rejection(rejection.reason, f"Pod was rejected: {rejection.message}")
+    return rejections
