@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from pykubelet.server.guard import KEEPALIVE_TIMEOUT, ConnectionGuard, listen_limits
+from pykubelet.server.host import Host
 from pykubelet.server.routes import build_app
 from pykubelet.server.throttle import http_logger
-
-if TYPE_CHECKING:
-    from pykubelet.kubelet import Kubelet
 
 log = logging.getLogger("pykubelet.server")
 
@@ -58,12 +55,15 @@ class GuardedSite(web.BaseSite):
         self._guard.close_waiting()
 
 
-async def start_server(kubelet: Kubelet, address: str, port: int) -> web.AppRunner:
-    """Serve the read-only port on ``address:port``; ``cleanup()`` on the returned runner stops it."""
+async def start_server(host: Host, address: str, port: int, *, enable_ui: bool = False) -> web.AppRunner:
+    """Serve ``host``'s read-only port on ``address:port``; ``cleanup()`` on the returned runner stops it."""
     cap, backlog = listen_limits()
     guard = ConnectionGuard(max_connections=cap)
     runner = web.AppRunner(
-        build_app(kubelet, guard), access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT, logger=http_logger()
+        build_app(host, guard, enable_ui=enable_ui),
+        access_log=None,
+        keepalive_timeout=KEEPALIVE_TIMEOUT,
+        logger=http_logger(),
     )
     await runner.setup()
     await GuardedSite(runner, guard, address, port, backlog).start()

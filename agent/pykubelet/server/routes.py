@@ -9,16 +9,15 @@ paths the real read-only port refuses are refused the same way.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from pykubelet.server.guard import ConnectionGuard, install
+from pykubelet.server.host import Host
 
-if TYPE_CHECKING:
-    from pykubelet.kubelet import Kubelet
-
-KUBELET: web.AppKey[Any] = web.AppKey("kubelet", object)
+HOST: web.AppKey[Host] = web.AppKey("host")
 DEBUG_PREFIXES = (
     "/run/",
     "/exec/",
@@ -45,8 +44,8 @@ def _text(text: str, status: int = 200) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    checks = kubelet.health_checks()
+    host = request.app[HOST]
+    checks = host.health_checks()
     failed = [name for name, reason in checks if reason]
     if "verbose" not in request.query and not failed:
         return _text("ok")
@@ -56,9 +55,9 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def healthz_check(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
+    host = request.app[HOST]
     name = request.match_info["check"]
-    for check, reason in kubelet.health_checks():
+    for check, reason in host.health_checks():
         if check == name:
             return _text(f"internal server error: {reason}\n", status=500) if reason else _text("ok")
     return _text("404 page not found\n", status=404)
@@ -68,26 +67,26 @@ async def healthz_check(request: web.Request) -> web.Response:
 
 
 async def pods(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return web.Response(body=kubelet.pod_list_json(), content_type="application/json")
+    host = request.app[HOST]
+    return web.Response(body=host.pod_list_json(), content_type="application/json")
 
 
 async def events(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return _json({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": kubelet.recorder.list()})
+    host = request.app[HOST]
+    return _json({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": host.events()})
 
 
 async def manifests(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return _json({"items": kubelet.manifest_report()})
+    host = request.app[HOST]
+    return _json({"items": host.manifest_report()})
 
 
 # -- machine and stats --------------------------------------------------------------------------------
 
 
 async def spec(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return _json(kubelet.machine_info())
+    host = request.app[HOST]
+    return _json(host.machine_info())
 
 
 async def spec_redirect(request: web.Request) -> web.Response:
@@ -95,21 +94,21 @@ async def spec_redirect(request: web.Request) -> web.Response:
 
 
 async def stats_summary(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
+    host = request.app[HOST]
     only = request.query.get("only_cpu_and_memory", "").lower() == "true"
     return web.Response(
-        body=kubelet.stats_summary_json(only_cpu_and_memory=only), content_type="application/json"
+        body=host.stats_summary_json(only_cpu_and_memory=only), content_type="application/json"
     )
 
 
 async def metrics(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return _prometheus(kubelet.metrics.render())
+    host = request.app[HOST]
+    return _prometheus(host.metrics_text())
 
 
 async def metrics_probes(request: web.Request) -> web.Response:
-    kubelet: Kubelet = request.app[KUBELET]
-    return _prometheus(kubelet.prober.render())
+    host = request.app[HOST]
+    return _prometheus(host.probe_metrics_text())
 
 
 def _prometheus(body: bytes) -> web.Response:
@@ -123,7 +122,7 @@ def _prometheus(body: bytes) -> web.Response:
 
 
 @web.middleware
-async def read_only(request: web.Request, handler: Any) -> web.StreamResponse:
+async def read_only(request: web.Request, handler: Handler) -> web.StreamResponse:
     """GET and HEAD only; the debugging handlers are disabled; unknown paths 404 in the kubelet's words."""
     if len(request.raw_path) > MAX_URL:
         return _text("414 request URI too long\n", status=414)
@@ -144,11 +143,14 @@ async def read_only(request: web.Request, handler: Any) -> web.StreamResponse:
         return _text("405 method not allowed\n", status=405)
 
 
-def build_app(kubelet: Kubelet, guard: ConnectionGuard | None = None) -> web.Application:
-    """The read-only port's routes, behind ``guard`` (a fresh one with the defaults if not given)."""
+def build_app(
+    host: Host, guard: ConnectionGuard | None = None, *, enable_ui: bool = False
+) -> web.Application:
+    """The read-only port's routes, behind ``guard`` (a fresh one with the defaults if not given);
+    with ``enable_ui``, the lab dashboard under ``/ui/`` too."""
     app = web.Application(middlewares=[read_only], client_max_size=64 * 1024)
     install(app, guard or ConnectionGuard())
-    app[KUBELET] = kubelet
+    app[HOST] = host
     add = app.router.add_get
     add("/healthz", healthz)
     add("/healthz/{check}", healthz_check)
@@ -161,8 +163,8 @@ def build_app(kubelet: Kubelet, guard: ConnectionGuard | None = None) -> web.App
     add("/stats/summary", stats_summary)
     add("/metrics", metrics)
     add("/metrics/probes", metrics_probes)
-    if kubelet.options.enable_ui:
+    if enable_ui:
         from pykubelet.server.ui import add_ui_routes
 
-        add_ui_routes(app, kubelet)
+        add_ui_routes(app, host)
     return app

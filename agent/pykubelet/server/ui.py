@@ -19,17 +19,14 @@ import json
 import time
 from datetime import datetime, timezone
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aiohttp import web
 
 from pykubelet import __version__, volumes
 from pykubelet.qos import pod_qos
 from pykubelet.server.guard import GUARD
-
-if TYPE_CHECKING:
-    from pykubelet.kubelet import Kubelet
-    from pykubelet.manifest import StaticPod
+from pykubelet.server.host import Host, NodeFacts, PodDetail
 
 POLL_PERIOD = 0.25  # how often the stream looks for a change (the issue asks for changes within 1 s)
 HEARTBEAT_PERIOD = 2.0  # the page calls the agent "not answering" after a few missed heartbeats
@@ -55,33 +52,34 @@ SECURITY_HEADERS = {
 # -- the snapshot -------------------------------------------------------------------------------------
 
 
-def snapshot(kubelet: Kubelet) -> dict[str, Any]:
+def snapshot(host: Host) -> dict[str, Any]:
     """Everything the page draws, from the agent's in-memory state (no Docker call)."""
-    options = kubelet.options
+    facts = host.node_facts()
     pods = []
-    for item in kubelet.pod_list()["items"]:
+    for item in host.pod_list()["items"]:
         uid = item["metadata"].get("uid", "")
-        pods.append(pod_view(item, kubelet.desired.get(uid), kubelet))
+        pods.append(pod_view(item, host.pod_detail(uid), facts))
     errors = [
         {"file": entry["file"], "reason": entry["error"], "fields": [_field(f) for f in entry["fields"]]}
-        for entry in kubelet.manifest_report()
+        for entry in host.manifest_report()
         if "error" in entry
     ]
+    runtime_ok, runtime_error = host.runtime_state()
     return {
-        "node": kubelet.node.name,
-        "rootDir": options.root_dir,
-        "manifestPath": options.pod_manifest_path,
-        "infraImage": options.pod_infra_container_image,
+        "node": facts.name,
+        "rootDir": facts.root_dir,
+        "manifestPath": facts.manifest_path,
+        "infraImage": facts.infra_image,
         "version": __version__,
-        "agentStarted": _iso(kubelet.started_at),
-        "runtime": {"ok": kubelet.runtime_ok, "error": "" if kubelet.runtime_ok else kubelet.runtime_error},
+        "agentStarted": _iso(facts.started_at),
+        "runtime": {"ok": runtime_ok, "error": "" if runtime_ok else runtime_error},
         "pods": pods,
         "errors": errors,
-        "events": [_event_view(e) for e in reversed(kubelet.recorder.list()[-MAX_EVENTS:])],
+        "events": [_event_view(e) for e in reversed(host.events()[-MAX_EVENTS:])],
     }
 
 
-def pod_view(item: dict[str, Any], pod: StaticPod | None, kubelet: Kubelet) -> dict[str, Any]:
+def pod_view(item: dict[str, Any], detail: PodDetail, facts: NodeFacts) -> dict[str, Any]:
     """One pod card: the /pods item regrouped around the infra container, the containers and volumes."""
     metadata, spec = item["metadata"], item["spec"]
     status = item.get("status") or {}
@@ -91,13 +89,13 @@ def pod_view(item: dict[str, Any], pod: StaticPod | None, kubelet: Kubelet) -> d
     app_specs = spec.get("containers") or []
     init_status = {s["name"]: s for s in status.get("initContainerStatuses") or []}
     app_status = {s["name"]: s for s in status.get("containerStatuses") or []}
-    runtime_state = kubelet.manager.states.get(uid)
-    sandbox_error = runtime_state.sandbox_error if runtime_state is not None else None
     return {
         "uid": uid,
         "name": metadata.get("name", ""),
         "namespace": metadata.get("namespace", "default"),
-        "file": pod.source if pod is not None else annotations.get("kubernetes.io/config.source", ""),
+        "file": detail.source
+        if detail.source is not None
+        else annotations.get("kubernetes.io/config.source", ""),
         "phase": status.get("phase", "Pending"),
         "podIP": status.get("podIP", ""),
         "hostIP": status.get("hostIP", ""),
@@ -106,10 +104,10 @@ def pod_view(item: dict[str, Any], pod: StaticPod | None, kubelet: Kubelet) -> d
         "startTime": status.get("startTime", ""),
         "restartPolicy": spec.get("restartPolicy", "Always"),
         "ready": _condition(status, "Ready"),
-        "infra": _infra_view(spec, status, kubelet.options.pod_infra_container_image, sandbox_error),
+        "infra": _infra_view(spec, status, facts.infra_image, detail.sandbox_error),
         "initContainers": [_container_view(c, init_status.get(c["name"]), init=True) for c in init_specs],
         "containers": [_container_view(c, app_status.get(c["name"]), init=False) for c in app_specs],
-        "volumes": _volumes_view(spec, uid, kubelet.options.root_dir),
+        "volumes": _volumes_view(spec, uid, facts.root_dir),
     }
 
 
@@ -256,8 +254,8 @@ def _iso(epoch: float) -> str:
 class SnapshotHub:
     """The current snapshot as JSON, recomputed at most every ``period`` and shared by all pages."""
 
-    def __init__(self, kubelet: Kubelet, period: float = POLL_PERIOD) -> None:
-        self.kubelet = kubelet
+    def __init__(self, host: Host, period: float = POLL_PERIOD) -> None:
+        self.host = host
         self.period = period
         self.version = 0
         self._data = b""
@@ -267,7 +265,7 @@ class SnapshotHub:
         now = time.monotonic()
         if now - self._at >= self.period:
             self._at = now
-            data = json.dumps(snapshot(self.kubelet), separators=(",", ":")).encode()
+            data = json.dumps(snapshot(self.host), separators=(",", ":")).encode()
             if data != self._data:
                 self._data = data
                 self.version += 1
@@ -345,7 +343,7 @@ async def _stream(request: web.Request) -> web.StreamResponse:
                 await response.write(b"event: snapshot\nid: %d\ndata: %s\n\n" % (version, data))
                 sent, last_write = version, now
             elif now - last_write >= HEARTBEAT_PERIOD:
-                beat = json.dumps({"node": hub.kubelet.node.name, "version": version})
+                beat = json.dumps({"node": hub.host.node_facts().name, "version": version})
                 await response.write(f"event: heartbeat\ndata: {beat}\n\n".encode())
                 last_write = now
             with contextlib.suppress(asyncio.TimeoutError):
@@ -360,9 +358,9 @@ async def _on_shutdown(app: web.Application) -> None:
     app[CLOSING].set()
 
 
-def add_ui_routes(app: web.Application, kubelet: Kubelet) -> None:
+def add_ui_routes(app: web.Application, host: Host) -> None:
     """Mount the dashboard on ``app``: ``/ui/`` (the page, its assets), ``/ui/stream``, ``/ui/snapshot``."""
-    app[HUB] = SnapshotHub(kubelet)
+    app[HUB] = SnapshotHub(host)
     app[CLOSING] = asyncio.Event()
     app.on_shutdown.append(_on_shutdown)
     add = app.router.add_get
