@@ -7,8 +7,10 @@ moves (:class:`Clock`), so a crash loop's 10 s wait is asserted, then skipped, w
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from pykubelet.runtime.manager import RuntimeManager, Settings
 
 NODE = Node(name="node-a", host_ip="10.0.0.1", memory_capacity=8 * 2**30, cpu_count=2)
 PAUSE = "registry.k8s.io/pause:3.10"
+TIMEOUT = 2.0  # the longest any wait for the agent's tasks may take
 
 
 def make_pod(
@@ -44,6 +47,16 @@ def make_pod(
         body["initContainers"] = init
     document = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": copy.deepcopy(body)}
     return load_pod_document(document, f"/etc/kubernetes/manifests/{name}.yaml", NODE.name)
+
+
+async def until(what: str, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """Wait (bounded) until ``condition()`` holds, yielding to the workers meanwhile."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.005)
 
 
 def reasons(recorder: Recorder) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -18,19 +18,7 @@ from pykubelet import podworkers
 from pykubelet.manifest import StaticPod
 from pykubelet.podworkers import PodWorkers
 from pykubelet.runtime.manager import SyncResult
-from tests.unit.conftest import make_pod
-
-TIMEOUT = 2.0
-
-
-async def until(what: str, condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
-    """Wait (bounded) until ``condition()`` holds, yielding to the workers meanwhile."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.005)
+from tests.unit.conftest import TIMEOUT, make_pod, until
 
 
 class Calls:
