@@ -111,16 +111,14 @@ class URLSource:
 
     async def _fetch(self) -> bytes:
         """The whole body at the URL, redirects followed, within the deadline and the size cap."""
-        # sock_read fails a silent server early; asyncio.timeout bounds the whole exchange, which a
-        # server dripping one byte a second would otherwise stretch forever.
+        # sock_read fails a silent server early; wait_for bounds the whole exchange, which a server
+        # dripping one byte a second would otherwise stretch forever. (Not asyncio.timeout: the lab's
+        # Ubuntu 22.04 runs Python 3.10.)
         timeout = aiohttp.ClientTimeout(sock_connect=self.timeout, sock_read=self.timeout)
         try:
-            async with (
-                asyncio.timeout(self.timeout),
-                aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as session,
-            ):
-                return await self._follow(session)
-        except TimeoutError:
+            async with aiohttp.ClientSession(timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()) as session:
+                return await asyncio.wait_for(self._follow(session), self.timeout)
+        except asyncio.TimeoutError:
             raise _FetchError(f"no complete answer within {self.timeout:g}s") from None
         except aiohttp.ClientError as exc:
             raise _FetchError(f"cannot fetch: {exc or type(exc).__name__}") from None
