@@ -8,7 +8,10 @@ from typing import Any
 from pykubelet.manifest import StaticPod
 from pykubelet.runtime.api import Container
 from pykubelet.runtime.containers import PodRuntimeState
-from pykubelet.status import generate, get_phase
+from pykubelet.runtime.fake import FakeRuntime
+from pykubelet.runtime.manager import RuntimeManager
+from pykubelet.status import ProbeFlags, generate, get_phase
+from tests.unit.conftest import NODE, make_pod
 
 UID = "f" * 32
 T0 = datetime(2026, 11, 27, 9, 0, 0, tzinfo=timezone.utc)
@@ -179,3 +182,137 @@ def test_get_phase_always_pod_whose_containers_all_exited_is_running() -> None:
     assert get_phase({"restartPolicy": "Always"}, [], [exited]) == "Running"
     assert get_phase({"restartPolicy": "OnFailure"}, [], [exited]) == "Running"
     assert get_phase({"restartPolicy": "Never"}, [], [exited]) == "Failed"
+
+
+# -- status of what FakeRuntime holds after real syncs (the executor's records, not hand-made ones) ------
+
+
+async def synced_status(
+    manager: RuntimeManager, fake: FakeRuntime, p: StaticPod, *, probes: ProbeFlags | None = None
+) -> dict[str, Any]:
+    """The status the kubelet computes after a sync: from the runtime's listing and the manager's reasons."""
+    return generate(
+        p,
+        await fake.list_pod_containers(p.uid),
+        manager.state(p.uid),
+        None,
+        host_ip=NODE.host_ip,
+        termination=manager.termination_message,
+        images=fake.cached_image,
+        probes=probes,
+    )
+
+
+async def test_a_synced_pod_is_running_with_the_sandbox_ip_and_runtime_ids(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    p = make_pod()
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    app = s["containerStatuses"][0]
+    assert s["phase"] == "Running" and s["podIP"] == fake.find("POD").ip
+    assert app["containerID"] == f"fake://{fake.find('app').id}" and app["ready"] is True
+    assert app["image"] == "busybox:1.35" and app["imageID"].startswith("docker-pullable://busybox@sha256:")
+
+
+async def test_a_crash_looping_container_waits_with_its_last_termination(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    p = make_pod()
+    fake.crash_on_start["app"] = 3
+    for _ in range(3):  # start, restart at once, then back off
+        await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    app = s["containerStatuses"][0]
+    assert app["state"]["waiting"]["reason"] == "CrashLoopBackOff"
+    assert (
+        app["lastState"]["terminated"]["exitCode"] == 3
+        and app["lastState"]["terminated"]["reason"] == "Error"
+    )
+    assert app["restartCount"] == 1 and app["ready"] is False
+    assert s["phase"] == "Running"
+    assert next(c for c in s["conditions"] if c["type"] == "Ready")["status"] == "False"
+
+
+async def test_the_termination_message_file_reaches_the_status(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    p = make_pod(restartPolicy="Never")
+    await manager.sync_pod(p)
+    (_, config) = fake.args("create_container")[0]
+    path = next(m.host_path for m in config.mounts if m.container_path == "/dev/termination-log")
+    with open(path, "w") as fh:  # noqa: ASYNC230 (what the container wrote to /dev/termination-log)
+        fh.write("disk full")
+    fake.exit("app", 1)
+    s = await synced_status(manager, fake, p)
+    terminated = s["containerStatuses"][0]["state"]["terminated"]
+    assert terminated["message"] == "disk full" and terminated["exitCode"] == 1 and s["phase"] == "Failed"
+
+
+async def test_image_pull_failures_are_waiting_reasons_of_a_pending_pod(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    fake.pull_errors["registry.example/app:1"] = "manifest unknown"
+    p = make_pod(containers=[{"name": "app", "image": "registry.example/app:1"}])
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    waiting = s["containerStatuses"][0]["state"]["waiting"]
+    assert waiting["reason"] == "ErrImagePull" and "manifest unknown" in waiting["message"]
+    assert s["phase"] == "Pending"
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    assert s["containerStatuses"][0]["state"]["waiting"]["reason"] == "ImagePullBackOff"
+
+
+async def test_a_sandbox_that_cannot_be_made_shows_as_container_creating_with_why(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    fake.fail_sandbox = "failed to set up the network: no IP addresses available"
+    p = make_pod()
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    assert s["containerStatuses"][0]["state"] == {
+        "waiting": {"reason": "ContainerCreating", "message": fake.fail_sandbox}
+    }
+    assert s["phase"] == "Pending" and "podIP" not in s
+
+
+async def test_a_finished_never_pod_succeeds_and_gives_up_its_ip(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    p = make_pod(restartPolicy="Never")
+    fake.crash_on_start["app"] = 0
+    await manager.sync_pod(p)
+    await manager.sync_pod(p)  # finished: the sandbox is stopped
+    s = await synced_status(manager, fake, p)
+    assert s["phase"] == "Succeeded" and "podIP" not in s
+    assert s["containerStatuses"][0]["state"]["terminated"]["reason"] == "Completed"
+
+
+async def test_a_host_network_pod_has_the_node_ip(fake: FakeRuntime, manager: RuntimeManager) -> None:
+    p = make_pod(hostNetwork=True)
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    assert fake.find("POD").ip == "" and s["podIP"] == NODE.host_ip
+
+
+async def test_init_containers_then_app_containers_through_the_runtime(
+    fake: FakeRuntime, manager: RuntimeManager
+) -> None:
+    p = make_pod(init=[{"name": "setup", "image": "busybox:1.35"}])
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    assert s["phase"] == "Pending"
+    assert s["containerStatuses"][0]["state"] == {"waiting": {"reason": "PodInitializing"}}
+    fake.exit("setup", 0)
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p)
+    assert s["phase"] == "Running" and s["initContainerStatuses"][0]["ready"] is True
+
+
+async def test_probe_flags_decide_ready(fake: FakeRuntime, manager: RuntimeManager) -> None:
+    p = make_pod()
+    await manager.sync_pod(p)
+    s = await synced_status(manager, fake, p, probes=lambda c: (True, False))
+    assert s["containerStatuses"][0]["ready"] is False and s["containerStatuses"][0]["started"] is True
+    assert next(c for c in s["conditions"] if c["type"] == "ContainersReady")["status"] == "False"
