@@ -167,7 +167,7 @@ def _cpus_from_cpuinfo(cpuinfo: str) -> list[_Cpu]:
 
 
 def _cpuinfo_fields(block: str) -> dict[str, str]:
-    fields = {}
+    fields: dict[str, str] = {}
     for line in block.splitlines():
         key, sep, value = line.partition(":")
         if sep:

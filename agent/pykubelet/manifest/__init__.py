@@ -42,11 +42,13 @@ class StaticPod:
 
     @property
     def spec(self) -> dict[str, Any]:
-        return self.obj["spec"]
+        spec: dict[str, Any] = self.obj["spec"]
+        return spec
 
     @property
     def metadata(self) -> dict[str, Any]:
-        return self.obj["metadata"]
+        metadata: dict[str, Any] = self.obj["metadata"]
+        return metadata
 
     @property
     def full_name(self) -> str:

@@ -119,15 +119,15 @@ def _provably_non_root(value: Any, where: Where) -> bool:
     """
     if value is not True:
         return True
-    spec = where.pod.get("spec") if isinstance(where.pod.get("spec"), dict) else {}
-    pod_context = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    spec = _mapping(where.pod.get("spec"))
+    pod_context = _mapping(spec.get("securityContext"))
     if where.container is not None:
         containers = [where.container]
     else:
         containers = [
             c
             for key in ("containers", "initContainers")
-            for c in (spec.get(key) if isinstance(spec.get(key), list) else [])
+            for c in (spec[key] if isinstance(spec.get(key), list) else [])
             if isinstance(c, dict)
         ]
     for container in containers:
@@ -138,12 +138,16 @@ def _provably_non_root(value: Any, where: Where) -> bool:
     return True
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _linux(value: Any, where: Where) -> bool:
     return isinstance(value, dict) and value.get("name") in (None, "", "linux")
 
 
 def _this_node(value: Any, where: Where) -> bool:
-    return value == where.node_name
+    return bool(value == where.node_name)
 
 
 # --- the notes, shared ------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import math
 import operator
 import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, cast
 
 import yaml
 
@@ -78,7 +78,7 @@ class _HugeNumber:
 
 
 try:  # libyaml's parser emits events fast; the Python composer below counts them as it builds nodes
-    from yaml.cyaml import CParser as _EventParser
+    from yaml.cyaml import CParser as _EventParser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - PyYAML built without libyaml: the same events, slower
     from yaml.parser import Parser
     from yaml.reader import Reader
@@ -119,20 +119,21 @@ class _PodLoader(
                 raise ManifestError(self.source, _TOO_LARGE)
             if self.check_event(yaml.AliasEvent):
                 self.aliases += 1
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return cast(yaml.Node, super().compose_node(parent, index))
 
-    def compose_sequence_node(self, anchor: str | None) -> yaml.SequenceNode:
+    # types-PyYAML declares ``anchor`` as a dict; PyYAML passes the anchor's name (or None).
+    def compose_sequence_node(self, anchor: str | None) -> yaml.SequenceNode:  # type: ignore[override]
         self._descend()
-        node = super().compose_sequence_node(anchor)
+        node = super().compose_sequence_node(anchor)  # type: ignore[arg-type]
         self.depth -= 1  # (after an error the loader is thrown away: no need for try/finally)
-        return node  # type: ignore[no-any-return]
+        return node
 
-    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:
+    def compose_mapping_node(self, anchor: str | None) -> yaml.MappingNode:  # type: ignore[override]
         self._descend()
-        node = super().compose_mapping_node(anchor)
+        node = super().compose_mapping_node(anchor)  # type: ignore[arg-type]
         self.depth -= 1
         _reject_duplicate_keys(node)  # here, before merge keys are flattened into it
-        return node  # type: ignore[no-any-return]
+        return node
 
     def _descend(self) -> None:  # the composer recurses: bound it here; the walk checks nesting exactly
         self.depth += 1
@@ -150,14 +151,14 @@ class _PodLoader(
             problem = f"cannot read {json.dumps(shown)} as {tag}"
             raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from err
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | _HugeNumber:
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int | _HugeNumber:  # type: ignore[override]
         """Integer text too long for an int64 is kept as text: ``int()`` of 5000 digits raises."""
         if len(node.value) > _MAX_INT_TEXT and _INT_TEXT.fullmatch(node.value):
             return _HugeNumber(node.value)
-        return super().construct_yaml_int(node)  # type: ignore[no-any-return]
+        return super().construct_yaml_int(node)
 
 
-_PodLoader.add_constructor(_INT_TAG, _PodLoader.construct_yaml_int)
+_PodLoader.add_constructor(_INT_TAG, _PodLoader.construct_yaml_int)  # type: ignore[type-var]
 _PodLoader.yaml_implicit_resolvers = {
     first: [(tag, regexp) for tag, regexp in resolvers if tag != _TIMESTAMP_TAG]
     for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
@@ -294,6 +295,8 @@ def _load_yaml(text: str, source: str) -> list[Any]:
         while loader.check_node():
             loader.aliases = 0
             node = loader.get_node()
+            if node is None:  # (check_node said there is one)
+                break
             if loader.aliases:
                 _check_expansion(node, source)
             documents.append(loader.construct_document(node))

@@ -133,6 +133,7 @@ class GuardedProtocol(asyncio.Protocol):
         self._buffer += data  # (a refused or aborted transport reads no more: no check needed)
         if self.busy or len(self._buffer) > MAX_HEAD_BYTES:
             self.inner = self._make_inner()
+            assert self.transport is not None  # data arrives only on a made connection
             self.inner.connection_made(self.transport)
             self._guard.handled(self)
             head, self._buffer = bytes(self._buffer), bytearray()

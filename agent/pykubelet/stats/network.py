@@ -39,7 +39,7 @@ def network_json(proc_pid: str, stamp: str) -> dict[str, Any] | None:
         )
     if not interfaces:
         return None
-    default = _default_interface(proc_pid, [i["name"] for i in interfaces])
+    default = _default_interface(proc_pid, [str(i["name"]) for i in interfaces])
     network: dict[str, Any] = {"time": stamp}
     network.update(next((i for i in interfaces if i["name"] == default), {}))
     network["interfaces"] = interfaces

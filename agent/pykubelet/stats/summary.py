@@ -252,8 +252,9 @@ class StatsProvider:
         self, stamp: str, containers: list[dict[str, Any]], volumes: list[dict[str, Any]]
     ) -> dict[str, Any] | None:
         """Writable layers + logs + emptyDirs, only when every part could be measured."""
-        parts = [c.get(key) for c in containers for key in ("rootfs", "logs")] + volumes
-        if not containers or any(part is None for part in parts):
+        found = [c.get(key) for c in containers for key in ("rootfs", "logs")] + volumes
+        parts = [part for part in found if part is not None]
+        if not containers or len(parts) != len(found):
             return None
         fs = fs_json(existing(self.root_dir), stamp)
         if fs is None:

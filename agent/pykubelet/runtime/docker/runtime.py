@@ -78,7 +78,8 @@ class DockerRuntime:
 
     def new_client(self, timeout: int | None = None) -> docker.APIClient:
         """A separate connection, for long-lived streams (events) that must not hold a pool slot."""
-        return docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)
+        # None: no read timeout (an event stream waits forever); docker-py takes it, its stubs say int.
+        return docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)  # type: ignore[arg-type]
 
     async def call(
         self,
