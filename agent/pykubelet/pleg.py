@@ -21,6 +21,7 @@ from pykubelet.runtime.api import Runtime
 log = logging.getLogger("pykubelet.pleg")
 
 RELIST_PERIOD = 10.0
+RECONNECT_DELAY = 1.0  # the first wait after the event stream breaks; doubles up to MAX_RECONNECT_DELAY
 MAX_RECONNECT_DELAY = 10.0
 
 
@@ -56,13 +57,13 @@ class PLEG:
 
     async def _watch_events(self) -> None:
         """Follow the runtime's events; when the stream breaks, say so and reconnect with back-off."""
-        delay = 1.0
+        delay = RECONNECT_DELAY
         while True:
             try:
                 async for event in self.runtime.events():
                     if event.action == "connected":
                         self._set_health(True, "")
-                        delay = 1.0
+                        delay = RECONNECT_DELAY
                     else:
                         self._deliver(event.pod_uid, event.container_id)
                 reason = "the event stream ended"
