@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-try:  # the runtime-neutral home of parse_time since the runtime split (runtime/api.py)
-    from pykubelet.runtime.api import parse_time
-except ImportError:  # before it
-    from pykubelet.runtime.api import parse_time  # type: ignore[attr-defined,no-redef]
+from pykubelet.runtime.api import parse_time
 
 
 def human_duration(seconds: float) -> str:
