@@ -53,6 +53,7 @@ class Case:
     build: Callable[[Ctx], Content]
     expect: tuple[str, ...]
     bind: bool = False  # refused, or accepted with Docker's mount exactly as written
+    url_drops_pods: bool = False  # at the URL it means "no pods" (upstream's zero-length body)
     sources: frozenset[str] = field(default_factory=lambda: frozenset({"file", "url"}))
 
 
@@ -300,7 +301,7 @@ CONTENT_CASES: list[Case] = [
         (r"metadata\.annotations|too (large|long)|limit|MiB",),
     ),
     Case("file-11mib", lambda c: _one_string(11 * MIB), (r"10 MiB|limit|too large|over",)),
-    Case("empty", _raw(b""), (r"empty",)),
+    Case("empty", _raw(b""), (r"empty|zero-length",), url_drops_pods=True),
 ]
 
 

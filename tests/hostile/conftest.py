@@ -35,6 +35,7 @@ from tests.hostile.server import ManifestServer
 from tests.integration.conftest import Agent, connect_docker, wait_for
 
 CANARY_POD = "canary"
+FILE_CANARY_POD = "canary-file"
 # the secret the URL agent sends; the redirect case checks it never reaches another origin
 SECRET = "hostile-secret-3f2b8a4e"
 URL_HEADERS = ("Authorization:Bearer " + SECRET, "X-Api-Key:" + SECRET)
@@ -105,7 +106,7 @@ class Hostile:
     agent: Agent
     top: Path
     source: str  # "file" or "url"
-    canary_ids: set[str] = field(default_factory=set)
+    canary_ids: dict[str, set[str]] = field(default_factory=dict)  # canary pod -> its container ids
     server: ManifestServer | None = None
     fresh_count: int = 0
 
@@ -120,6 +121,11 @@ class Hostile:
 
     def tree(self) -> Snapshot:
         return snapshot(self.top, self.owned)
+
+    def remember_canary(self, pod: str) -> None:
+        wait_for(f"the {pod} pod Running", lambda: self.agent.phase(pod) == "Running", timeout=90)
+        self.canary_ids[pod] = self.container_ids(pod)
+        assert len(self.canary_ids[pod]) == 2, self.canary_ids  # the sandbox and the app container
 
     def container_ids(self, pod: str) -> set[str]:
         return {c["Id"] for c in self.agent.containers(pod)}
@@ -154,11 +160,14 @@ class Hostile:
 
     # -- (b), (c) and the agent alive ---------------------------------------------------------------
 
-    def assert_unharmed(self, before: Snapshot) -> None:
+    def assert_unharmed(self, before: Snapshot, *, dropped: tuple[str, ...] = ()) -> None:
+        """``dropped``: canaries the input legitimately removes (a URL serving zero bytes, as upstream)."""
         assert self.agent.alive(), f"the agent died; log tail:\n{self.agent.log()[-3000:]}"
         assert self.agent.get("/healthz") == "ok"
-        ids = self.container_ids(CANARY_POD)
-        assert ids == self.canary_ids, f"the canary pod's containers changed: {self.canary_ids} -> {ids}"
+        for pod, expected in self.canary_ids.items():
+            if pod not in dropped:
+                ids = self.container_ids(pod)
+                assert ids == expected, f"the {pod} pod's containers changed: {expected} -> {ids}"
         changes = diff(before, self.tree())
         assert not changes, "the canary tree (outside the root dir) changed:\n" + "\n".join(changes[:20])
 
@@ -191,16 +200,15 @@ def start_hostile(
     args = ["--file-check-frequency", "2s"]
     if server is not None:
         server.serve_pods([canary_pod()])
-        args += ["--manifest-url", server.url, "--http-check-frequency", "1s"]
+        args += ["--manifest-url", server.url, "--http-check-frequency", "500ms"]
         for header in URL_HEADERS:
             args += ["--manifest-url-header", header]
     hostile = Hostile(Agent(base, api, args), top, source, server=server)
-    if server is None:
-        hostile.agent.write("canary.yaml", canary_pod())
+    # the URL agent has a file canary too: no URL body may touch the other source's pods
+    hostile.agent.write("canary.yaml", good_pod(CANARY_POD if server is None else FILE_CANARY_POD))
     hostile.agent.start()
-    wait_for("the canary pod Running", lambda: hostile.agent.phase(CANARY_POD) == "Running", timeout=90)
-    hostile.canary_ids = hostile.container_ids(CANARY_POD)
-    assert len(hostile.canary_ids) == 2, hostile.canary_ids  # the sandbox and the app container
+    for pod in (CANARY_POD,) if server is None else (CANARY_POD, FILE_CANARY_POD):
+        hostile.remember_canary(pod)
     return hostile
 
 

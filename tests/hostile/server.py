@@ -147,4 +147,4 @@ class ManifestServer:
 
 
 def pod_list(pods: list[dict[str, Any]]) -> bytes:
-    return yaml.safe_dump({"apiVersion": "v1", "kind": "PodList", "items": pods}).encode()
+    return yaml.safe_dump({"apiVersion": "v1", "kind": "PodList", "items": pods}, sort_keys=False).encode()

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.hostile.cases import CONTENT_CASES, MIB, POD_META, Case, good_pod
-from tests.hostile.conftest import SECRET, CaseRun, Hostile, canary_pod, wait_gone, wait_outcome
+from tests.hostile.conftest import CANARY_POD, SECRET, CaseRun, Hostile, canary_pod, wait_gone, wait_outcome
 from tests.hostile.server import pod_list
 from tests.integration.conftest import wait_for
 
@@ -38,9 +39,14 @@ def test_manifest_url_body(url_agent: Hostile, begin_case: Callable[[Hostile], C
     run = begin_case(h)
     h.server.serve(body_for(case.build(h.ctx)))
     wait_outcome(h, case, h.server.url, run)
-    h.assert_unharmed(run.before)
+    dropped = (CANARY_POD,) if case.url_drops_pods else ()
+    if dropped:
+        wait_gone(h, CANARY_POD)
+    h.assert_unharmed(run.before, dropped=dropped)
     h.fresh_pod_starts()  # a good body again: the hostile pod, if any, is removed
     wait_gone(h, "hostile")
+    if dropped:
+        h.remember_canary(CANARY_POD)
     h.assert_unharmed(run.before)
 
 
@@ -91,6 +97,15 @@ def _redirect(h: Hostile, run: CaseRun) -> None:
     assert not leaked, f"--manifest-url-header values went to another origin: {leaked}"
 
 
+def _lone_invalid_pod(h: Hostile, run: CaseRun) -> None:
+    """A body of one Pod that decodes but is invalid: upstream returns the error and keeps the last set."""
+    assert h.server is not None
+    bad = good_pod("lone")
+    bad["metadata"]["uid"] = "../../.."
+    h.server.serve(yaml.safe_dump(bad).encode())
+    h.reported(h.server.url, (r"metadata\.uid",), run.log_from)
+
+
 def _bad_item(h: Hostile, run: CaseRun) -> None:
     """One bad item (a traversal uid) in a PodList: reported with its index and field; the canary stays."""
     assert h.server is not None
@@ -116,6 +131,7 @@ URL_ONLY: dict[str, Callable[[Hostile, CaseRun], None]] = {
     ),
     "redirect-cross-origin-with-secret": _redirect,
     "podlist-one-bad-item": _bad_item,
+    "lone-invalid-pod": _lone_invalid_pod,
 }
 
 
