@@ -61,7 +61,9 @@ class Kubelet:
             metrics=self.metrics,
         )
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone, options.sync_frequency)
-        self.pleg = PLEG(self.runtime, self.workers.nudge, self.workers.nudge_all)
+        self.pleg = PLEG(
+            self.runtime, self.workers.nudge, self.workers.nudge_all, on_health=self.runtime_health.set
+        )
         self.prober = ProbeManager(self.runtime, self.recorder, self.workers.nudge, self._kill_for_probe)
         self.config = PodConfig(self.recorder, self._on_pods_changed)
         self.status = StatusManager(

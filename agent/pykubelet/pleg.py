@@ -32,12 +32,14 @@ class PLEG:
         on_pod_event: Callable[[str], None],
         on_reconnect: Callable[[], None],
         relist_period: float = RELIST_PERIOD,
+        on_health: Callable[[bool, str], None] | None = None,
     ) -> None:
         self.runtime = runtime
         self.on_pod_event = on_pod_event
         self.on_reconnect = on_reconnect
+        self.on_health = on_health  # the node's one runtime-health owner (RuntimeState.set) hears of changes
         self.relist_period = relist_period
-        self.healthy = False
+        self.healthy = False  # the event stream is connected (the node's health is RuntimeState's)
         self.last_relist = 0.0
         self.runtime_error = "not connected yet"
         self._snapshot: dict[str, str] = {}
@@ -84,11 +86,16 @@ class PLEG:
         was = self.healthy
         self.healthy = healthy
         self.runtime_error = error
-        if healthy and not was:
+        if healthy == was:
+            return
+        if healthy:
             log.info("Connected to the container runtime", extra={"kv": {"endpoint": self.runtime.endpoint}})
-            self.on_reconnect()
-        elif not healthy and was:
+        else:
             log.error("Lost the container runtime: %s", error)
+        if self.on_health is not None:
+            self.on_health(healthy, error)
+        if healthy:
+            self.on_reconnect()
 
     # -- the relist ----------------------------------------------------------------------------------
 
