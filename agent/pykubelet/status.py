@@ -180,8 +180,20 @@ def _go_list(names: list[str]) -> str:
     return "[" + " ".join(names) + "]"
 
 
+def sandbox_ready(spec: dict[str, Any], sandbox: Container | None) -> bool:
+    """``!PodSandboxChanged``: the newest sandbox runs and, off the host network, has its IP, so no new
+    sandbox is needed (``GeneratePodReadyToStartContainersCondition``)."""
+    if sandbox is None or not sandbox.running:
+        return False
+    return bool(spec.get("hostNetwork")) or bool(sandbox.ip)
+
+
 def _conditions(
-    spec: dict[str, Any], init: list[dict[str, Any]], regular: list[dict[str, Any]], phase: str
+    spec: dict[str, Any],
+    init: list[dict[str, Any]],
+    regular: list[dict[str, Any]],
+    phase: str,
+    sandbox: Container | None,
 ) -> list[dict[str, Any]]:
     unready_init = [s["name"] for s in init if not s["ready"]]
     if phase == "Succeeded":
@@ -205,7 +217,10 @@ def _conditions(
         ready = ("False", "ContainersNotReady", f"containers with unready status: {_go_list(unready)}")
     else:
         ready = ("True", "", "")
+    # generateAPIPodStatus appends the kubelet-owned conditions in this order; PodReadyToStartContainers
+    # (feature gate on by default since 1.29) comes first and never carries a reason.
     return [
+        _condition("PodReadyToStartContainers", "True" if sandbox_ready(spec, sandbox) else "False", "", ""),
         _condition("Initialized", *initialized),
         _condition("Ready", *ready),
         _condition("ContainersReady", *ready),
@@ -245,7 +260,10 @@ def generate(
     images: ImageLookup,
     probes: ProbeFlags | None = None,
 ) -> dict[str, Any]:
-    """The pod's v1 PodStatus from its runtime containers; ``previous`` keeps times stable."""
+    """The pod's v1 PodStatus from its runtime containers; ``previous`` keeps times stable.
+
+    ``host_ip`` only gives a hostNetwork pod its podIP: the status carries no ``hostIP`` (see below).
+    """
     spec = pod.spec
     instances = group_by_name(containers)
     init_specs = spec.get("initContainers") or []
@@ -269,15 +287,18 @@ def generate(
         for st in init[:1] or regular:
             st["state"] = {"waiting": {"reason": "ContainerCreating", "message": state.sandbox_error[1]}}
     phase = get_phase(spec, init, regular)
-    conditions = _conditions(spec, init, regular, phase)
+    sandbox = latest_sandbox(containers)
+    conditions = _conditions(spec, init, regular, phase, sandbox)
     old_conditions = {c["type"]: c for c in (previous or {}).get("conditions", [])}
     stamp = now()
     for condition in conditions:
         old = old_conditions.get(condition["type"])
         same = old is not None and old["status"] == condition["status"]
         condition["lastTransitionTime"] = old["lastTransitionTime"] if old is not None and same else stamp
-    sandbox = latest_sandbox(containers)
-    status: dict[str, Any] = {"phase": phase, "conditions": conditions, "hostIP": host_ip}
+    # No hostIP/hostIPs: generateAPIPodStatus fills them only ``if kl.kubeClient != nil`` (from the Node
+    # object's addresses); a standalone kubelet serving static pods leaves them out. ``host_ip`` is still
+    # the podIP of a hostNetwork pod, which the kubelet takes from the sandbox (the node's address).
+    status: dict[str, Any] = {"phase": phase, "conditions": conditions}
     pod_ip = configs.pod_ip(spec, host_ip, sandbox)
     if pod_ip:
         status["podIP"] = pod_ip

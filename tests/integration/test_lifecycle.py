@@ -199,6 +199,7 @@ spec:
     assert all(s["state"]["terminated"]["reason"] == "Completed" and s["ready"] for s in statuses)
     conditions = {c["type"]: c["status"] for c in agent.pod("init")["status"]["conditions"]}
     assert conditions == {
+        "PodReadyToStartContainers": "True",
         "Initialized": "True",
         "Ready": "True",
         "ContainersReady": "True",

@@ -88,7 +88,9 @@ spec:
     assert agent.inspect("hostnet", "POD")["HostConfig"]["NetworkMode"] == "host"
     assert agent.inspect("hostnet", "app")["HostConfig"]["UTSMode"] == "host"
     status = agent.pod("hostnet")["status"]
-    assert status["podIP"] == status["hostIP"]
+    # the node's address (no hostIP field: the kubelet sets it only with an API client)
+    assert status["podIP"] == status["podIPs"][0]["ip"] and "hostIP" not in status
+    assert status["podIP"] != agent.inspect("hostnet", "POD")["NetworkSettings"].get("IPAddress", "")
 
 
 def test_pull_policy_never_with_a_missing_image(agent: Agent) -> None:

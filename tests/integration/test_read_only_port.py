@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -134,9 +135,14 @@ def test_pods_deserialize_with_the_official_client(lab: Agent) -> None:
     assert web.spec.node_name == lab.node
     assert web.status.phase == "Running"
     assert web.status.pod_ip and web.status.pod_ips[0].ip == web.status.pod_ip
-    assert web.status.host_ip
+    assert web.status.host_ip is None and web.status.host_ips is None  # no API client, no hostIP
+    assert re.fullmatch(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}(Z|[+-]\d\d:\d\d)",
+        web.metadata.annotations["kubernetes.io/config.seen"],
+    )
     assert web.status.qos_class == "BestEffort"
     assert [c.type for c in web.status.conditions] == [
+        "PodReadyToStartContainers",
         "Initialized",
         "Ready",
         "ContainersReady",

@@ -93,7 +93,7 @@ def test_running_pod() -> None:
     )
     assert s["phase"] == "Running"
     assert s["podIP"] == "172.17.0.5" and s["podIPs"] == [{"ip": "172.17.0.5"}]
-    assert s["hostIP"] == "10.0.0.1"
+    assert "hostIP" not in s and "hostIPs" not in s  # set only with an API client (kubeClient != nil)
     assert [c["name"] for c in s["containerStatuses"]] == ["side", "web"]  # sorted by name
     web = s["containerStatuses"][1]
     assert web["state"] == {"running": {"startedAt": "2026-11-27T09:00:00Z"}}
@@ -101,6 +101,7 @@ def test_running_pod() -> None:
     assert web["containerID"].startswith("docker://")
     assert web["imageID"] == "docker://sha256:" + "a" * 64
     assert {c["type"]: c["status"] for c in s["conditions"]} == {
+        "PodReadyToStartContainers": "True",
         "Initialized": "True",
         "Ready": "True",
         "ContainersReady": "True",
@@ -316,3 +317,22 @@ async def test_probe_flags_decide_ready(fake: FakeRuntime, manager: RuntimeManag
     s = await synced_status(manager, fake, p, probes=lambda c: (True, False))
     assert s["containerStatuses"][0]["ready"] is False and s["containerStatuses"][0]["started"] is True
     assert next(c for c in s["conditions"] if c["type"] == "ContainersReady")["status"] == "False"
+
+
+def test_pod_ready_to_start_containers_follows_the_sandbox() -> None:
+    """First condition, as generateAPIPodStatus appends it: True once the sandbox runs with its network."""
+
+    def ready(containers: list[Container], host_network: bool = False) -> str:
+        p = pod()
+        if host_network:
+            p.spec["hostNetwork"] = True
+        s = status_of(p, containers)
+        assert s["conditions"][0]["type"] == "PodReadyToStartContainers"
+        assert "reason" not in s["conditions"][0]
+        return str(s["conditions"][0]["status"])
+
+    assert ready([]) == "False"
+    assert ready([ctr("POD", "exited", kind="sandbox", ip="172.17.0.5")]) == "False"
+    assert ready([ctr("POD", "running", kind="sandbox")]) == "False"  # no IP yet: networking not up
+    assert ready([ctr("POD", "running", kind="sandbox", ip="172.17.0.5")]) == "True"
+    assert ready([ctr("POD", "running", kind="sandbox")], host_network=True) == "True"

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import os
 import stat
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -49,11 +50,15 @@ class FileResult:
 Snapshot = dict[str, FileResult]
 
 
-def seen_now() -> str:
-    """RFC 3339 with nanoseconds and the local offset, as ``kubernetes.io/config.seen`` is written."""
-    moment = datetime.now(timezone.utc).astimezone()
-    text = moment.isoformat(timespec="microseconds")
-    return text[:26] + "000" + text[26:]
+def seen_now(ns: int | None = None) -> str:
+    """``kubernetes.io/config.seen`` as ``recordFirstSeenTime`` writes it: ``time.Now()`` (local time) in
+    Go's fixed layout ``2006-01-02T15:04:05.000000000Z07:00``: always nine fractional digits, and ``Z``
+    (Go's ``Z07:00``) wherever the offset is zero, else ``+hh:mm``. ``ns``: epoch nanoseconds, for tests."""
+    ns = time.time_ns() if ns is None else ns
+    moment = datetime.fromtimestamp(ns // 1_000_000_000, timezone.utc).astimezone()
+    offset = moment.strftime("%z")
+    zone = "Z" if offset in ("+0000", "-0000", "") else f"{offset[:3]}:{offset[3:]}"
+    return f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{ns % 1_000_000_000:09d}{zone}"
 
 
 class FileSource:
