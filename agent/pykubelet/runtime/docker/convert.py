@@ -173,7 +173,8 @@ def sandbox_create(config: SandboxConfig) -> tuple[dict[str, Any], dict[str, Any
             (mapping.host_ip or "0.0.0.0", mapping.host_port)
         )
     host = {
-        "network_mode": "host" if config.host_network else "bridge",
+        # dockershim with no network plugin: "default" (Docker's bridge, shown as "default" by inspect).
+        "network_mode": "host" if config.host_network else "default",
         "port_bindings": bindings or None,
         "ipc_mode": "host" if config.host_ipc else "shareable",
         "pid_mode": "host" if config.host_pid else None,
