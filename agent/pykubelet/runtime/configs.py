@@ -126,7 +126,7 @@ def container_config(
         kind="init" if kind == "init" else "container",
         image=spec["image"],
         labels=L.container_labels(pod, spec, node.name),
-        annotations=L.container_annotations(pod, spec, restart_count=restart_count, kind=kind),
+        annotations=L.container_annotations(pod, spec, restart_count=restart_count),
         command=tuple(expand(str(a), env) for a in spec.get("command") or []),
         args=tuple(expand(str(a), env) for a in spec.get("args") or []),
         env=tuple(env.items()),

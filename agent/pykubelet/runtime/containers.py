@@ -48,6 +48,20 @@ class PodRuntimeState:
     sandbox_error: tuple[str, str] | None = None
 
 
+def is_init(pod: StaticPod | None, name: str) -> bool:
+    """Whether ``name`` is one of the pod's init containers: the spec says so, as in the kubelet (no
+    runtime label does; a container of a pod no longer known is treated as an app container)."""
+    return pod is not None and any(c.get("name") == name for c in pod.spec.get("initContainers") or [])
+
+
+def classify(pod: StaticPod | None, containers: list[Container]) -> list[Container]:
+    """Set each listed container's kind from the pod spec (the runtime's records cannot know it)."""
+    for container in containers:
+        if not container.is_sandbox:
+            container.kind = "init" if is_init(pod, container.name) else "container"
+    return containers
+
+
 class ContainerRunner:
     """Starts and stops single containers of pods; :class:`~pykubelet.runtime.manager.RuntimeManager`
     decides which."""
@@ -284,7 +298,7 @@ class ContainerRunner:
                 "Killing",
                 f"Stopping container {container.name}",
                 container=container.name,
-                init=container.kind == "init",
+                init=is_init(pod, container.name),
             )
         started = time.monotonic()
         handler = container.annotations.get(L.PRESTOP_HANDLER)

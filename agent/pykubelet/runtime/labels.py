@@ -9,7 +9,6 @@ an ``annotation.`` prefix (``runtime/docker/convert.py``), a CRI runtime keeps t
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -27,28 +26,32 @@ TERMINATION_MESSAGE_POLICY = "io.kubernetes.container.terminationMessagePolicy"
 GRACE_PERIOD = "io.kubernetes.pod.terminationGracePeriod"
 PRESTOP_HANDLER = "io.kubernetes.container.preStopHandler"
 PORTS = "io.kubernetes.container.ports"
-CONTAINER_KIND = "io.kubernetes.container.type"  # "init" | "container", as newer kubelets write it
+# Never written: neither the 1.20 kubelet nor the current one labels a container init or app (the pod
+# spec says which). Kept so readers of containers made by older pykubelets still parse them.
+CONTAINER_KIND = "io.kubernetes.container.type"
 
-# pykubelet's own keys. The node label scopes an agent to its containers, so two agents (or a test
-# and a developer's agent) can share one engine; the source label lets a restart know which file a
-# running pod came from before the manifest directory has been read.
+# pykubelet's one label of its own, on every sandbox and container. It scopes an agent to its
+# containers, so two agents (or a test and a developer's agent) can share one engine; the ``io.pykubelet``
+# prefix tells a reader at once that the kubelet never wrote it. (An ``io.pykubelet.source`` label once
+# named the pod's file source; nothing read it back, since the pod's own annotation
+# ``kubernetes.io/config.source`` already says so.)
 NODE = "io.pykubelet.node"
-SOURCE = "io.pykubelet.source"
+
+_FNV32_OFFSET = 0x811C9DC5
+_FNV32_PRIME = 0x01000193
 
 
 def sandbox_labels(pod: StaticPod, node: str) -> dict[str, str]:
     """``newPodLabels``: the pod's own labels plus its identity."""
     labels = {str(k): str(v) for k, v in (pod.metadata.get("labels") or {}).items()}
-    labels.update({POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_UID: pod.uid})
-    labels.update({NODE: node, SOURCE: pod.source})
+    labels.update({POD_NAME: pod.name, POD_NAMESPACE: pod.namespace, POD_UID: pod.uid, NODE: node})
     return labels
 
 
 def sandbox_annotations(pod: StaticPod) -> dict[str, str]:
-    """``newPodAnnotations``: the pod's own annotations (and the grace period, to stop it after a restart)."""
-    annotations = {str(k): str(v) for k, v in (pod.metadata.get("annotations") or {}).items()}
-    annotations[GRACE_PERIOD] = str(pod.grace_period)
-    return annotations
+    """``newPodAnnotations``: the pod's own annotations, nothing else (the grace period a kill needs is on
+    each container, and a sandbox is stopped with dockershim's fixed 10 s)."""
+    return {str(k): str(v) for k, v in (pod.metadata.get("annotations") or {}).items()}
 
 
 def container_labels(pod: StaticPod, container: dict[str, Any], node: str) -> dict[str, str]:
@@ -59,38 +62,55 @@ def container_labels(pod: StaticPod, container: dict[str, Any], node: str) -> di
         POD_UID: pod.uid,
         CONTAINER_NAME: container["name"],
         NODE: node,
-        SOURCE: pod.source,
     }
 
 
-def container_annotations(
-    pod: StaticPod, container: dict[str, Any], *, restart_count: int, kind: str
-) -> dict[str, str]:
-    """``newContainerAnnotations``: what managing the container later needs, kept in the runtime."""
+def container_annotations(pod: StaticPod, container: dict[str, Any], *, restart_count: int) -> dict[str, str]:
+    """``newContainerAnnotations`` (1.20, and the same keys today): what managing the container later
+    needs, kept in the runtime. Insertion order is the kubelet's, so ``docker inspect`` lists them alike."""
     annotations = {
         CONTAINER_HASH: container_hash(container),
         RESTART_COUNT: str(restart_count),
         TERMINATION_MESSAGE_PATH: container.get("terminationMessagePath", "/dev/termination-log"),
         TERMINATION_MESSAGE_POLICY: container.get("terminationMessagePolicy", "File"),
         GRACE_PERIOD: str(pod.grace_period),
-        CONTAINER_KIND: kind,
     }
     pre_stop = (container.get("lifecycle") or {}).get("preStop")
     if pre_stop:
-        annotations[PRESTOP_HANDLER] = json.dumps(pre_stop, sort_keys=True)
+        annotations[PRESTOP_HANDLER] = go_json(pre_stop)
     if container.get("ports"):
-        annotations[PORTS] = json.dumps(container["ports"], sort_keys=True)
+        annotations[PORTS] = go_json(container["ports"])
     return annotations
 
 
-def container_hash(container: dict[str, Any]) -> str:
-    """A stable hash of a container's spec: a changed spec under the same pod uid means a restart.
+def go_json(value: Any) -> str:
+    """JSON as Go's ``json.Marshal`` writes it: compact, UTF-8 kept, and ``<``, ``>``, ``&``, U+2028 and
+    U+2029 escaped (Go's HTML-safe default), so ``sh -c 'a && b'`` shows as ``a \\u0026\\u0026 b``
+    exactly as on a real node. Keys keep the spec's order (Go's is its struct's field order)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text
 
-    The kubelet hashes the Go struct with fnv32a; any stable hash of the canonical JSON serves the
-    same purpose (notice a spec change), so the hex looks alike but is not byte-identical.
+
+def fnv32a(data: bytes) -> int:
+    """The 32-bit FNV-1a hash (Go's ``hash/fnv.New32a``), the kubelet's container hash function."""
+    value = _FNV32_OFFSET
+    for byte in data:
+        value = ((value ^ byte) * _FNV32_PRIME) & 0xFFFFFFFF
+    return value
+
+
+def container_hash(container: dict[str, Any]) -> str:
+    """``HashContainer``: FNV-1a over the container spec, as ``strconv.FormatUint(uint64(h), 16)`` prints it
+    (lower-case hex, no zero padding). A changed spec under the same pod uid means a restart.
+
+    The kubelet hashes its Go struct (fields in a fixed order, so a manifest's key order never matters);
+    sorted keys give the same property here. The bytes hashed differ from Go's, so the value does not
+    equal a real node's for the same spec, but its shape does.
     """
     canonical = json.dumps(container, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+    return format(fnv32a(canonical.encode()), "x")
 
 
 def grace_period(annotations: dict[str, str], default: int = 30) -> int:

@@ -22,7 +22,7 @@ from pykubelet.runtime import configs
 from pykubelet.runtime.actions import PodActions, ToStart, compute_pod_actions, latest_sandbox
 from pykubelet.runtime.api import Container, Runtime, RuntimeError_
 from pykubelet.runtime.configs import Settings
-from pykubelet.runtime.containers import ContainerRunner, PodRuntimeState
+from pykubelet.runtime.containers import ContainerRunner, PodRuntimeState, classify
 
 if TYPE_CHECKING:
     from pykubelet.metrics import Metrics
@@ -60,7 +60,7 @@ class RuntimeManager(ContainerRunner):
     # -- SyncPod -------------------------------------------------------------------------------------
 
     async def sync_pod(self, pod: StaticPod) -> SyncResult:
-        containers = await self.runtime.list_pod_containers(pod.uid)
+        containers = classify(pod, await self.runtime.list_pod_containers(pod.uid))
         actions = compute_pod_actions(pod.spec, containers, self.liveness_failed)
         if actions.finished:
             if actions.stop_sandbox is not None:
@@ -181,7 +181,7 @@ class RuntimeManager(ContainerRunner):
 
     async def kill_pod(self, uid: str, pod: StaticPod | None, grace: int | None = None) -> None:
         """Stop every container of the pod (preStop first, with the grace period), then remove it all."""
-        containers = await self.runtime.list_pod_containers(uid)
+        containers = classify(pod, await self.runtime.list_pod_containers(uid))
         await self.kill_containers(pod, containers, grace)
         # Every app container has stopped: now the sandbox goes with a forced remove like the others
         # (pause only holds the namespaces; a grace period would change nothing for it).
