@@ -149,10 +149,13 @@ def test_binary_junk(shared_agent: Agent, sentinel: str) -> None:
         path.unlink()
 
 
-def test_two_files_defining_one_pod_keep_the_running_one(shared_agent: Agent, sentinel: str) -> None:
-    path = shared_agent.write("a-copy-of-sentinel.yaml", SENTINEL)
+def test_two_files_one_pod_name_the_first_in_sorted_order_wins(shared_agent: Agent, sentinel: str) -> None:
+    """filterInvalidPods: the later file (``z-...`` sorts after ``sentinel.yaml``) is refused, with the
+    kubelet's log line and FailedValidation event."""
+    path = shared_agent.write("z-copy-of-sentinel.yaml", SENTINEL)
     try:
-        wait_for_log(shared_agent, str(path), "metadata.name", "Duplicate value", "sentinel.yaml")
+        wait_for_log(shared_agent, str(path), "duplicate pod name", "metadata.name", "Duplicate value")
+        wait_for_log(shared_agent, "", "due to duplicate pod name", "from file", "ignoring")
         assert_undisturbed(shared_agent, sentinel)
         assert len(shared_agent.pods()) == 1
     finally:

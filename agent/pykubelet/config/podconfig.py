@@ -6,9 +6,14 @@ the new desired set with the one it replaces, so the kubelet diffs and never has
 
 Two things here need every source at once, which is why they are not in the sources:
 
-- **One name, one pod.** Two manifests that claim one ``name_namespace`` cannot both run: the pod already
-  running keeps the name (an edit elsewhere must not restart it), else the first file in sorted order;
-  the other file gets a ``Duplicate value`` error on ``metadata.name`` (``/manifests`` shows it).
+- **One name, one pod** (``filterInvalidPods``). Within a source, in the source's own order (the file
+  source's sorted file names, the URL's PodList order), the first pod of a ``name_namespace`` is kept and
+  every later one is refused: a log line and a ``FailedValidation`` event on the refused pod in the
+  kubelet's words (``Error validating pod ... due to duplicate pod name "web", ignoring``), and a
+  ``Duplicate value`` error on ``metadata.name`` in ``/manifests``. As in the kubelet the order decides,
+  not which pod runs: a new ``a.yaml`` claiming the name of ``b.yaml``'s running pod replaces it. Across
+  sources the kubelet checks nothing; pykubelet keeps the file source's pod and refuses the URL's the
+  same way, because two pods with one name would make the node's names ambiguous (docs/fidelity.md).
 - **Sources seen.** Until every source has delivered a first complete listing (the kubelet's
   ``SeenAllSources``), orphan cleanup must not take "not read yet" for "deleted" and remove running pods.
 
@@ -20,17 +25,19 @@ nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from pykubelet.config.file import FileSource, Snapshot
 from pykubelet.config.url import URLSource
-from pykubelet.events import Recorder
+from pykubelet.events import WARNING, Recorder
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
 from pykubelet.options import Options, parse_headers
 
 log = logging.getLogger("pykubelet.config")
+
+SOURCE_ANNOTATION = "kubernetes.io/config.source"
 
 DesiredPods = dict[str, StaticPod]  # uid -> pod
 OnChange = Callable[[DesiredPods, DesiredPods], None]  # (previous, wanted)
@@ -38,45 +45,67 @@ OnChange = Callable[[DesiredPods, DesiredPods], None]  # (previous, wanted)
 
 @dataclass(frozen=True)
 class Merged:
-    """The desired pods by uid, and each file that yields no pod (or not only a pod) with its error."""
+    """The desired pods by uid, each file that yields no pod (or not only a pod) with its error, and the
+    pods refused as duplicates (by the key of their file, or URL entry) for their event."""
 
     pods: DesiredPods
     errors: dict[str, ManifestError]
+    duplicates: dict[str, StaticPod] = field(default_factory=dict)
 
 
-def merge(snapshots: Iterable[Snapshot], running: Collection[str]) -> Merged:
-    """Merge every source's latest set; ``running`` is the uids already desired (they keep their names)."""
-    results = {path: result for snapshot in snapshots for path, result in snapshot.items()}
-    errors = {path: r.error for path, r in results.items() if r.error is not None}
-    candidates = sorted(
-        (r.pod for r in results.values() if r.pod is not None),
-        key=lambda p: (p.uid not in running, p.source),
-    )
+def source_order(key: str) -> tuple[str, int]:
+    """A source's own order: file paths sorted (``filepath.Glob`` sorts), a URL's ``url#index`` entries by
+    index (``#10`` after ``#9``, not after ``#1``)."""
+    base, sep, index = key.rpartition("#")
+    return (base, int(index)) if sep and index.isdigit() else (key, -1)
+
+
+def merge(snapshots: Iterable[Snapshot]) -> Merged:
+    """Merge every source's latest set, sources in registration order (the file source first)."""
     pods: DesiredPods = {}
-    by_name: dict[str, StaticPod] = {}
-    for pod in candidates:
-        holder = by_name.get(pod.full_name)
-        if holder is not None:
-            errors[pod.source] = duplicate_name(pod, holder)
-            continue
-        by_name[pod.full_name] = pod
-        pods[pod.uid] = pod
-    return Merged(pods, errors)
+    errors: dict[str, ManifestError] = {}
+    duplicates: dict[str, StaticPod] = {}
+    by_name: dict[str, tuple[str, StaticPod]] = {}
+    for snapshot in snapshots:
+        for key in sorted(snapshot, key=source_order):
+            result = snapshot[key]
+            if result.error is not None:
+                errors[key] = result.error
+            pod = result.pod
+            if pod is None:
+                continue
+            holder = by_name.get(pod.full_name)
+            if holder is not None:
+                errors[key] = duplicate_name(key, pod, holder[0])
+                duplicates[key] = pod
+                continue
+            by_name[pod.full_name] = (key, pod)
+            pods[pod.uid] = pod
+    return Merged(pods, errors, duplicates)
 
 
-def duplicate_name(pod: StaticPod, holder: StaticPod) -> ManifestError:
-    """The error for ``pod``'s file when ``holder`` (from another file) already has its name."""
+def duplicate_name(key: str, pod: StaticPod, holder: str) -> ManifestError:
+    """The error for ``pod`` (from ``key``) when an earlier file or entry, ``holder``, has its name."""
     return ManifestError(
-        pod.source,
+        key,
         [
             FieldError(
                 "metadata.name",
                 "Duplicate value",
-                f"pod {pod.name} in namespace {pod.namespace} already comes from {holder.source}; "
-                "rename one of them (each static pod needs a unique name)",
+                f"pod {pod.name} in namespace {pod.namespace} already comes from {holder}, which sorts "
+                "first; rename one of them (each static pod needs a unique name)",
                 pod.metadata.get("name"),
             )
         ],
+    )
+
+
+def duplicate_message(pod: StaticPod) -> str:
+    """The kubelet's FailedValidation event text (``filterInvalidPods``; ``format.Pod`` is name_ns(uid))."""
+    source = pod.metadata.get("annotations", {}).get(SOURCE_ANNOTATION, "file")
+    return (
+        f"Error validating pod {pod.full_name}({pod.uid}) from {source} "
+        f'due to duplicate pod name "{pod.name}", ignoring'
     )
 
 
@@ -87,27 +116,36 @@ class PodConfig:
         self._recorder = recorder
         self._on_change = on_change
         self._snapshots: dict[str, Snapshot] = {}
-        self._sources: set[str] = set()
+        self._sources: dict[str, None] = {}  # registration order: the file source first
         self.desired: DesiredPods = {}
         self.errors: dict[str, ManifestError] = {}
 
     def channel(self, source: str) -> Callable[[Snapshot], None]:
         """Register ``source`` (it must be seen before cleanup may run) and return its update function."""
-        self._sources.add(source)
+        self._sources[source] = None
         return lambda snapshot: self.update(source, snapshot)
 
     def seen_all_sources(self) -> bool:
         """Every registered source has delivered a complete listing (sources only hand over whole sets)."""
-        return self._sources <= self._snapshots.keys()
+        return self._sources.keys() <= self._snapshots.keys()
 
     def update(self, source: str, snapshot: Snapshot) -> None:
         """``source``'s full set changed: merge every source's set and hand the result on."""
         self._snapshots[source] = snapshot
-        merged = merge(self._snapshots.values(), self.desired)
+        merged = merge(self._snapshots[s] for s in self._sources if s in self._snapshots)
         for path, error in merged.errors.items():
             previous = self.errors.get(path)
-            if previous is None or str(previous) != str(error):
+            if previous is not None and str(previous) == str(error):
+                continue  # one event per change, not one per relist
+            refused = merged.duplicates.get(path)
+            if refused is None:
                 self._recorder.file_event(path, "FailedValidation", str(error))
+                continue
+            log.info(  # the kubelet's line; ``err`` adds which file holds the name
+                "Pod failed validation due to duplicate pod name, ignoring",
+                extra={"pod": f"{refused.namespace}/{refused.name}", "file": path, "err": str(error)},
+            )
+            self._recorder.pod_event(refused, "FailedValidation", duplicate_message(refused), type=WARNING)
         for path in self.errors.keys() - merged.errors.keys():
             log.info("Manifest error cleared", extra={"file": path})
         self.errors = merged.errors
