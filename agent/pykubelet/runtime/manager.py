@@ -19,7 +19,7 @@ from pykubelet.events import Recorder
 from pykubelet.manifest import StaticPod
 from pykubelet.node import Node
 from pykubelet.runtime import configs
-from pykubelet.runtime.actions import PodActions, ToStart, compute_pod_actions, latest_sandbox
+from pykubelet.runtime.actions import PodActions, ToStart, compute_pod_actions, group_by_name, latest_sandbox
 from pykubelet.runtime.api import Container, Runtime, RuntimeError_
 from pykubelet.runtime.configs import Settings
 from pykubelet.runtime.containers import ContainerRunner, PodRuntimeState, classify
@@ -32,6 +32,7 @@ __all__ = ["PodRuntimeState", "RuntimeManager", "Settings", "SyncResult"]
 log = logging.getLogger("pykubelet.kuberuntime")
 
 SANDBOX_GRACE = 10
+MAX_DEAD_PER_CONTAINER = 1  # --maximum-dead-containers-per-container
 SANDBOX_RETRY = 5.0
 
 
@@ -92,8 +93,7 @@ class RuntimeManager(ContainerRunner):
         ]
         results = await asyncio.gather(*(self._start(pod, s, sandbox, pod_volumes) for s in actions.start))
         waits.extend(r for r in results if r is not None)
-        started = {s.name for s, r in zip(actions.start, results, strict=True) if r is None}
-        await self._collect_garbage({} if actions.create_sandbox else actions.by_name, started)
+        await self._collect_garbage(containers + ([sandbox] if actions.create_sandbox else []))
         return SyncResult(requeue_after=min(waits) if waits else None)
 
     async def _start(
@@ -157,25 +157,39 @@ class RuntimeManager(ContainerRunner):
             )
             return None
         self.backoff.reset(key)
-        for stale in containers:
-            if stale.is_sandbox:
-                await self.runtime.remove_pod_sandbox(stale.id)
         log.info(
             "Created pod sandbox",
             extra={"pod": str(pod), "containerID": created.id[:12], "kv": {"podIP": created.ip}},
         )
         return created
 
-    async def _collect_garbage(self, by_name: dict[str, list[Container]], started: set[str]) -> None:
-        """Keep the newest instance and the one before it (its ``lastState``); remove older dead ones.
+    async def _collect_garbage(self, containers: list[Container]) -> None:
+        """The kubelet's container GC for one pod that still exists (``kuberuntime_gc.go``), run after
+        each sync rather than once a minute: of each container, the newest dead instance stays (its
+        ``lastState``; ``--maximum-dead-containers-per-container`` defaults to 1) and older dead ones
+        go; the newest sandbox stays, older ones go once they are not running and no container left
+        refers to them (``evictSandboxes``).
 
-        ``by_name`` was listed before this sync started the containers in ``started``: for those, the
-        new instance is the newest, so only the first listed one is still worth keeping.
+        ``containers`` was listed before this sync (plus a sandbox it made): instances it started are
+        running, so never counted among the dead, and what it stopped is collected by the next sync.
         """
-        for name, instances in by_name.items():
-            for old in instances[1 if name in started else 2 :]:
-                if not old.running:
-                    await self.runtime.remove_container(old.id)
+        doomed = [
+            old
+            for instances in group_by_name(containers).values()
+            for old in [c for c in instances if not c.running][MAX_DEAD_PER_CONTAINER:]
+        ]
+        for old in doomed:
+            await self.runtime.remove_container(old.id)
+        gone = {c.id for c in doomed}
+        referenced = {c.sandbox_id for c in containers if not c.is_sandbox and c.id not in gone}
+        sandboxes = sorted(
+            (c for c in containers if c.is_sandbox),
+            key=lambda c: (c.attempt, c.created_at.timestamp() if c.created_at else 0),
+            reverse=True,
+        )
+        for old in sandboxes[1:]:
+            if not old.running and old.id not in referenced:
+                await self.runtime.remove_pod_sandbox(old.id)
 
     # -- KillPod -------------------------------------------------------------------------------------
 
