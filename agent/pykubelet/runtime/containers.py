@@ -36,6 +36,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("pykubelet.kuberuntime")
 
 MINIMUM_GRACE = 2  # minimumGracePeriodInSeconds
+MAX_TERMINATION_MESSAGE = 4096  # MaxContainerTerminationMessageLength
+MAX_LOG_LINES = 80  # MaxContainerTerminationMessageLogLines
+MAX_LOG_BYTES = 2048  # MaxContainerTerminationMessageLogLength
+_LOG_READ_LIMIT = 1 << 20  # how far back a log tail reads at most (80 very long lines)
 _CREATE_ERRORS = ("CreateContainerError", "CreateContainerConfigError")
 _PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")
 
@@ -62,6 +66,46 @@ def classify(pod: StaticPod | None, containers: list[Container]) -> list[Contain
     return containers
 
 
+def _falls_back_to_logs(container: Container) -> bool:
+    """FallbackToLogsOnError applies to a failed container that ran (not ContainerCannotRun)."""
+    return (
+        container.state == "exited"
+        and container.exit_code != 0
+        and container.reason != "ContainerCannotRun"
+        and container.annotations.get(L.TERMINATION_MESSAGE_POLICY) == "FallbackToLogsOnError"
+    )
+
+
+def _tail_bytes(path: str | os.PathLike[str], size: int) -> bytes:
+    """The last ``size`` bytes of a file (``tail.ReadAtMost``)."""
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - size))
+        return fh.read(size)
+
+
+def log_tail(path: str, lines: int = MAX_LOG_LINES, limit: int = MAX_LOG_BYTES) -> str:
+    """The last ``lines`` log lines of a container, at most ``limit`` bytes of them (the end kept).
+
+    The file is Docker's json-file (one ``{"log": ...}`` object a line, what the /var/log/pods link
+    of dockershim points at) or the CRI format (``<time> <stream> <P|F> <text>``); both streams count.
+    """
+    raw = _tail_bytes(path, _LOG_READ_LIMIT).splitlines()[-lines:]
+    parts: list[str] = []
+    for line in raw:
+        text = line.decode(errors="replace")
+        try:
+            entry = json.loads(text)
+            parts.append(str(entry.get("log", "")) if isinstance(entry, dict) else text + "\n")
+        except ValueError:
+            fields = text.split(" ", 3)
+            if len(fields) == 4 and fields[2] in ("P", "F"):
+                parts.append(fields[3] + ("\n" if fields[2] == "F" else ""))
+            else:
+                parts.append(text + "\n")
+    return "".join(parts).encode()[-limit:].decode(errors="replace")
+
+
 class ContainerRunner:
     """Starts and stops single containers of pods; :class:`~pykubelet.runtime.manager.RuntimeManager`
     decides which."""
@@ -82,6 +126,7 @@ class ContainerRunner:
         self.backoff = Backoff()
         self.images = ImageManager(runtime, recorder)
         self.states: dict[str, PodRuntimeState] = {}
+        self._log_messages: dict[str, str] = {}  # container id -> its log tail (an exited container's)
 
     def state(self, uid: str) -> PodRuntimeState:
         return self.states.setdefault(uid, PodRuntimeState())
@@ -249,15 +294,39 @@ class ContainerRunner:
         os.chmod(path, 0o666)
         return str(path)
 
-    def termination_message(self, uid: str, name: str, restart_count: int) -> str:
+    def termination_message(
+        self, uid: str, name: str, restart_count: int, container: Container | None = None
+    ) -> str:
+        """The message of an exited container (``getTerminationMessage``): the LAST 4096 bytes of its
+        termination file, as the kubelet's ``tail.ReadAtMost`` keeps them. Given the container, and its
+        ``terminationMessagePolicy`` is FallbackToLogsOnError, an empty file and a failure (not one that
+        never ran) read the tail of its log instead: the last 80 lines, at most 2048 bytes of them."""
         try:
             path = safepath.beneath(
                 volumes.pod_dir(self.settings.root_dir, uid), "containers", name, f"{restart_count:08x}"
             )
-            with open(path, "rb") as fh:
-                return fh.read(4096).decode(errors="replace")
+            message = _tail_bytes(path, MAX_TERMINATION_MESSAGE).decode(errors="replace")
         except (OSError, safepath.UnsafePathError):
-            return ""
+            message = ""
+        if message or container is None or not _falls_back_to_logs(container):
+            return message
+        if container.id not in self._log_messages:
+            self._log_messages[container.id] = self._log_tail(container)
+        return self._log_messages[container.id]
+
+    def _log_tail(self, container: Container) -> str:
+        """``readLastStringFromContainerLogs``: via the ``/var/log/pods`` link, else the runtime's file."""
+        try:
+            link = self.pod_log_dir(container.namespace, container.pod_name, container.pod_uid)
+            candidates = [str(link / container.name / f"{container.attempt}.log"), container.log_path]
+        except safepath.UnsafePathError:
+            candidates = [container.log_path]
+        for path in filter(None, candidates):
+            try:
+                return log_tail(path)
+            except OSError:
+                continue
+        return ""
 
     def pod_log_dir(self, namespace: str, name: str, uid: str) -> Path:
         """``/var/log/pods/<ns>_<name>_<uid>``, checked to be one plain name under --pod-logs-dir."""

@@ -180,6 +180,7 @@ class RuntimeManager(ContainerRunner):
         ]
         for old in doomed:
             await self.runtime.remove_container(old.id)
+            self._log_messages.pop(old.id, None)
         gone = {c.id for c in doomed}
         referenced = {c.sandbox_id for c in containers if not c.is_sandbox and c.id not in gone}
         sandboxes = sorted(
@@ -212,6 +213,7 @@ class RuntimeManager(ContainerRunner):
         self.images.forget(uid)
         for c in containers:
             self.liveness_failed.pop(c.id, None)
+            self._log_messages.pop(c.id, None)
 
     def _remove_logs(self, containers: list[Container]) -> None:
         """Delete the pods' ``/var/log/pods/<ns>_<name>_<uid>`` directories (never anything else)."""
