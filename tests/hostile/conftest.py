@@ -165,9 +165,13 @@ class Hostile:
         assert self.agent.alive(), f"the agent died; log tail:\n{self.agent.log()[-3000:]}"
         assert self.agent.get("/healthz") == "ok"
         for pod, expected in self.canary_ids.items():
-            if pod not in dropped:
-                ids = self.container_ids(pod)
-                assert ids == expected, f"the {pod} pod's containers changed: {expected} -> {ids}"
+            ids = self.container_ids(pod)
+            if pod not in dropped and ids != expected:
+                if self.server is not None:  # so the next case is judged on its own
+                    self.server.serve_pods([canary_pod()])
+                with contextlib.suppress(AssertionError):
+                    self.remember_canary(pod)
+                raise AssertionError(f"the {pod} pod's containers changed: {expected} -> {ids}")
         changes = diff(before, self.tree())
         assert not changes, "the canary tree (outside the root dir) changed:\n" + "\n".join(changes[:20])
 
