@@ -48,27 +48,40 @@ def empty_dir_path(root_dir: str, uid: str, name: str) -> Path:
 def setup(root_dir: str, uid: str, spec: dict[str, Any]) -> PodVolumes:
     """Every volume of the pod, ready to mount; :class:`VolumeError` names the first that is not."""
     paths: dict[str, str] = {}
+    context = spec.get("securityContext") or {}
+    ownership = (context.get("fsGroup"), context.get("fsGroupChangePolicy") or "Always")
     for index, volume in enumerate(spec.get("volumes") or []):
         where = f"spec.volumes[{index}]"
         name = volume["name"]
         if "hostPath" in volume:
             paths[name] = _check_host_path(volume["hostPath"], f"{where}.hostPath")
         else:
-            paths[name] = str(_setup_empty_dir(root_dir, uid, name, volume.get("emptyDir") or {}, where))
+            source = volume.get("emptyDir") or {}
+            paths[name] = str(_setup_empty_dir(root_dir, uid, name, source, where, ownership))
     return PodVolumes(paths)
 
 
-def _setup_empty_dir(root_dir: str, uid: str, name: str, source: dict[str, Any], where: str) -> Path:
+def _setup_empty_dir(
+    root_dir: str, uid: str, name: str, source: dict[str, Any], where: str, ownership: tuple[Any, str]
+) -> Path:
+    """``SetUpAt``: make the directory (a tmpfs for medium Memory) once, and hand it to the fsGroup then.
+
+    Later syncs find it made and leave it alone, as the kubelet's volume manager mounts a volume once
+    per pod: re-applying 0777 would strip the setgid bit fsGroup set.
+    """
     try:
         path = empty_dir_path(root_dir, uid, name)
     except safepath.UnsafePathError as exc:
         raise VolumeError(f"{where}.name: {exc}") from None
+    made = not path.is_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o777)  # the kubelet's emptyDir is world-writable: any container user may write
+        if made:
+            path.chmod(0o777)  # the kubelet's emptyDir is world-writable: any container user may write
     except OSError as exc:
         raise VolumeError(f"{where}.emptyDir: cannot create {path}: {exc.strerror}") from exc
     if source.get("medium") == "Memory" and not os.path.ismount(path):
+        made = True
         options = "mode=1777"
         if source.get("sizeLimit"):
             options += f",size={memory_bytes(source['sizeLimit'])}"
@@ -83,7 +96,45 @@ def _setup_empty_dir(root_dir: str, uid: str, name: str, source: dict[str, Any],
                 f"{where}.emptyDir.medium: cannot mount a tmpfs at {path}: "
                 f"{result.stderr.strip() or 'mount failed'}"
             )
+    fs_group, policy = ownership
+    if made and fs_group is not None:
+        try:
+            set_volume_ownership(path, int(fs_group), policy)
+        except OSError as exc:
+            raise VolumeError(
+                f"spec.securityContext.fsGroup: cannot hand {path} to group {fs_group}: {exc.strerror}"
+            ) from exc
     return path
+
+
+_RW_MASK = 0o660
+_EXEC_MASK = 0o110
+
+
+def set_volume_ownership(path: Path, fs_group: int, policy: str = "Always") -> None:
+    """``SetVolumeOwnership`` (``pkg/volume/volume_linux.go``): every file and directory of the volume
+    goes to group ``fs_group``, gains group read-write (directories also group execute and the setgid
+    bit, so new files inherit the group). ``OnRootMismatch`` skips the walk when the volume's root
+    already has the group and those bits (``requiresPermissionChange``). Symlinks are not followed.
+    """
+    if policy == "OnRootMismatch" and not _requires_permission_change(path, fs_group):
+        return
+    for directory, _dirs, files in os.walk(path):  # each directory is visited once; links are not
+        for entry in [directory, *(os.path.join(directory, f) for f in files)]:
+            info = os.lstat(entry)
+            if stat.S_ISLNK(info.st_mode):
+                continue
+            os.chown(entry, -1, fs_group)
+            mask = _RW_MASK | ((stat.S_ISGID | _EXEC_MASK) if stat.S_ISDIR(info.st_mode) else 0)
+            os.chmod(entry, stat.S_IMODE(info.st_mode) | mask)
+
+
+def _requires_permission_change(path: Path, fs_group: int) -> bool:
+    info = os.stat(path)
+    if info.st_gid != fs_group or not stat.S_ISDIR(info.st_mode):
+        return True
+    wanted = _RW_MASK | _EXEC_MASK
+    return (stat.S_IMODE(info.st_mode) & wanted) != wanted or not info.st_mode & stat.S_ISGID
 
 
 _TYPE_CHECKS = {

@@ -108,36 +108,6 @@ def _only_cpu_and_memory(value: Any, where: Where) -> bool:
     return isinstance(value, dict) and set(value) <= {"cpu", "memory"}
 
 
-def _is_uid(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value > 0
-
-
-def _provably_non_root(value: Any, where: Where) -> bool:
-    """``runAsNonRoot: true`` holds by construction when every container it covers has a non-zero runAsUser.
-
-    The kubelet checks the image's user at start; pykubelet cannot yet, so anything else is refused.
-    """
-    if value is not True:
-        return True
-    spec = _mapping(where.pod.get("spec"))
-    pod_context = _mapping(spec.get("securityContext"))
-    if where.container is not None:
-        containers = [where.container]
-    else:
-        containers = [
-            c
-            for key in ("containers", "initContainers")
-            for c in (spec[key] if isinstance(spec.get(key), list) else [])
-            if isinstance(c, dict)
-        ]
-    for container in containers:
-        context = container.get("securityContext")
-        context = context if isinstance(context, dict) else {}
-        if not _is_uid(context.get("runAsUser", pod_context.get("runAsUser"))):
-            return False
-    return True
-
-
 def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -180,11 +150,9 @@ _SECURITY_SHARED: Final = {
     "appArmorProfile": _honoured(fields_too=True),
     "runAsGroup": _honoured(),
     "runAsUser": _honoured(),
-    "runAsNonRoot": _refused(
-        "pykubelet cannot check an image's user yet: give runAsUser a non-zero UID to run the pod",
-        True,
-        _provably_non_root,
-        "`false`, or every container it covers has a non-zero `runAsUser`",
+    "runAsNonRoot": _honoured(
+        "checked at start as the kubelet does: a container whose image would run as root (no user, or "
+        "uid 0) or names a non-numeric user gets CreateContainerConfigError"
     ),
     "seLinuxOptions": _unsupported(_SELINUX, {"level": "s0:c123,c456"}),
     "seccompProfile": _honoured(fields_too=True),
@@ -325,10 +293,11 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
     },
     "PodSecurityContext": {
         **_SECURITY_SHARED,
-        "fsGroup": _unsupported(
-            "volumes are not handed to the group, nor is it added to the containers' groups yet", 2000
+        "fsGroup": _honoured(
+            "added to every container's groups; emptyDir volumes are handed to the group (setgid, group "
+            "read-write) when they are made"
         ),
-        "fsGroupChangePolicy": _unsupported("fsGroup is not applied yet", "OnRootMismatch"),
+        "fsGroupChangePolicy": _honoured(),
         "seLinuxChangePolicy": _unsupported(_SELINUX, "Recursive"),
         "supplementalGroups": _honoured(),
         "supplementalGroupsPolicy": _unsupported(
@@ -407,11 +376,9 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
         "tty": _honoured(),
         "stdinOnce": _ignored("only matters to an attach session, and pykubelet serves none", True),
         "terminationMessagePath": _honoured(),
-        "terminationMessagePolicy": _unsupported(
-            "`FallbackToLogsOnError` is not applied yet: the message comes from the file alone",
-            "FallbackToLogsOnError",
-            _equals("File"),
-            "`File`",
+        "terminationMessagePolicy": _honoured(
+            "`FallbackToLogsOnError`: the last 80 lines (2 KiB) of the log of a failed container whose "
+            "message file is empty"
         ),
     },
     "EnvVar": {"name": _honoured(), "value": _honoured(), "valueFrom": _honoured(fields_too=True)},

@@ -117,6 +117,7 @@ class Image:
     repo_tags: tuple[str, ...] = ()
     repo_digests: tuple[str, ...] = ()
     size: int = 0
+    user: str = ""  # the image's configured user (Docker's Config.User: "uid", "name", "uid:gid"); "" = root
 
 
 @dataclass(frozen=True)

@@ -109,7 +109,7 @@ def container_config(
     """``generateContainerConfig``: one container, resolved."""
     pod_spec = pod.spec
     env = environment(pod, spec, node, pod_ip(pod.spec, node.host_ip, sandbox))
-    security = {**(pod_spec.get("securityContext") or {}), **(spec.get("securityContext") or {})}
+    security = effective_security(pod_spec, spec)
     resources = spec.get("resources") or {}
     limits, requests = resources.get("limits") or {}, resources.get("requests") or {}
     cpu_request = requests.get("cpu", limits.get("cpu"))
@@ -136,9 +136,7 @@ def container_config(
         tty=bool(spec.get("tty")),
         stdin=bool(spec.get("stdin")),
         user=user,
-        supplemental_groups=tuple(
-            int(g) for g in (pod_spec.get("securityContext") or {}).get("supplementalGroups") or []
-        ),
+        supplemental_groups=supplemental_groups(pod_spec),
         privileged=bool(security.get("privileged")),
         read_only_rootfs=bool(security.get("readOnlyRootFilesystem")),
         no_new_privileges=security.get("allowPrivilegeEscalation") is False,
@@ -153,6 +151,49 @@ def container_config(
         memory_limit=memory_bytes(limits["memory"]) if "memory" in limits else None,
         oom_score_adj=oom_floor(node, oom_score_adj(pod_qos(pod_spec), memory_request, node.memory_capacity)),
     )
+
+
+def supplemental_groups(pod_spec: dict[str, Any]) -> tuple[int, ...]:
+    """The pod's fsGroup, then its supplementalGroups, added to every container's groups
+    (``determineEffectiveSecurityContext``)."""
+    context = pod_spec.get("securityContext") or {}
+    groups = [context["fsGroup"]] if context.get("fsGroup") is not None else []
+    groups.extend(context.get("supplementalGroups") or [])
+    return tuple(int(g) for g in groups)
+
+
+def effective_security(pod_spec: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """The container's securityContext over the pod's (``DetermineEffectiveSecurityContext``)."""
+    return {**(pod_spec.get("securityContext") or {}), **(spec.get("securityContext") or {})}
+
+
+def needs_image_user(pod_spec: dict[str, Any], spec: dict[str, Any]) -> bool:
+    """Whether starting the container needs the image's user: runAsNonRoot without a runAsUser."""
+    security = effective_security(pod_spec, spec)
+    return bool(security.get("runAsNonRoot")) and security.get("runAsUser") is None
+
+
+def verify_run_as_non_root(pod: StaticPod, spec: dict[str, Any], image_user: str) -> str | None:
+    """``verifyRunAsNonRoot``: the kubelet's message when the container would run as root, else None.
+
+    ``image_user`` is the image's ``Config.User`` (``uid``, ``name``, either with ``:group``); empty
+    means root, as the kubelet treats an image that names no user.
+    """
+    security = effective_security(pod.spec, spec)
+    if not security.get("runAsNonRoot"):
+        return None
+    where = f'(pod: "{pod.name}_{pod.namespace}({pod.uid})", container: {spec["name"]})'
+    if security.get("runAsUser") is not None:
+        return f"container's runAsUser breaks non-root policy {where}" if security["runAsUser"] == 0 else None
+    user = image_user.split(":", 1)[0]
+    if not user or (user.isdigit() and int(user) == 0):
+        return f"container has runAsNonRoot and image will run as root {where}"
+    if not user.isdigit():
+        return (
+            f"container has runAsNonRoot and image has non-numeric user ({user}), "
+            f"cannot verify user is non-root {where}"
+        )
+    return None
 
 
 def environment(pod: StaticPod, spec: dict[str, Any], node: Node, ip: str) -> dict[str, str]:

@@ -152,6 +152,7 @@ class ContainerRunner:
         try:
             policy = spec.get("imagePullPolicy", "IfNotPresent")
             await self.images.ensure(pod, name, spec["image"], policy)
+            await self._verify_non_root(pod, spec)
             mounts = await self._prepare_mounts(pod, spec, restart_count, pod_volumes)
             config = configs.container_config(
                 pod,
@@ -190,6 +191,16 @@ class ContainerRunner:
         if started is not None and started.log_path:
             await asyncio.to_thread(self._link_log, pod, name, restart_count, started.log_path)
         return None
+
+    async def _verify_non_root(self, pod: StaticPod, spec: dict[str, Any]) -> None:
+        """runAsNonRoot against the image's user (``verifyRunAsNonRoot``): CreateContainerConfigError."""
+        user = ""
+        if configs.needs_image_user(pod.spec, spec):
+            image = await self.runtime.image_status(spec["image"])
+            user = image.user if image is not None else ""
+        problem = configs.verify_run_as_non_root(pod, spec, user)
+        if problem is not None:
+            raise RuntimeError_("CreateContainerConfigError", problem)
 
     async def _prepare_mounts(
         self, pod: StaticPod, spec: dict[str, Any], restart_count: int, pod_volumes: volumes.PodVolumes

@@ -156,6 +156,7 @@ def image(info: dict[str, Any]) -> Image:
         repo_tags=tuple(info.get("RepoTags") or ()),
         repo_digests=tuple(info.get("RepoDigests") or ()),
         size=int(info.get("Size") or 0),
+        user=str((info.get("Config") or {}).get("User") or ""),
     )
 
 
