@@ -3,6 +3,12 @@
 Counters and histograms are updated where things happen (a runtime call, a container start, a pod
 sync); the gauges that describe the current state (running pods and containers, manifest errors) are
 computed at scrape time from the agent's own state, so they can never drift from it.
+
+What the kubelet's registry (``k8s.io/component-base/metrics``) does and prometheus_client does not by
+default is matched here: no ``*_created`` series (``disable_created_metrics``: the kubelet never serves
+them), every custom collector's ``describe()`` names what it yields so the registry refuses a clashing
+name at registration (a gauge ``x`` and a counter ``x_total`` share the OpenMetrics name ``x``), and
+the runtime-operation histogram has the kubelet's buckets.
 """
 
 from __future__ import annotations
@@ -10,9 +16,26 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
+
+disable_created_metrics()  # process-wide, as the kubelet: no *_created series on any registry
+
+
+
+def exponential_buckets(start: float, factor: float, count: int) -> tuple[float, ...]:
+    """``prometheus.ExponentialBuckets``: multiplied step by step as Go does, so ``le`` prints the same."""
+    buckets = []
+    for _ in range(count):
+        buckets.append(start)
+        start *= factor
+    return tuple(buckets)
+
+
+# kubelet_runtime_operations_duration_seconds: prometheus.ExponentialBuckets(.005, 2.5, 14) (metrics.go)
+RUNTIME_OPERATION_BUCKETS = exponential_buckets(0.005, 2.5, 14)
 
 # kubelet_pod_start_duration_seconds buckets (metrics.go)
 POD_START_BUCKETS = (
@@ -50,38 +73,54 @@ class StateCollector(Collector):
     def __init__(self, snapshot: Callable[[], dict[str, Any]]) -> None:
         self._snapshot = snapshot
 
-    def describe(self) -> Iterable[GaugeMetricFamily]:
-        return []  # nothing to check at registration; the state does not exist yet
+    def describe(self) -> Iterable[Metric]:
+        """The families :meth:`collect` yields, without samples: the registry checks their names."""
+        return self._families(None)
 
-    def collect(self) -> Iterable[GaugeMetricFamily]:
-        state = self._snapshot()
+    def collect(self) -> Iterable[Metric]:
+        return self._families(self._snapshot())
+
+    @staticmethod
+    def _families(state: dict[str, Any] | None) -> list[Metric]:
+        """The gauges, with samples from ``state`` (none for ``describe``)."""
         pods = GaugeMetricFamily("kubelet_running_pods", "Number of pods that have a running pod sandbox")
-        pods.add_metric([], state["running_pods"])
-        yield pods
         containers = GaugeMetricFamily(
             "kubelet_running_containers", "Number of containers currently running", labels=["container_state"]
         )
-        for container_state, count in sorted(state["containers_by_state"].items()):
-            containers.add_metric([container_state], count)
-        yield containers
         desired = GaugeMetricFamily(
             "kubelet_desired_pods",
             "The number of pods the kubelet is being instructed to run",
             labels=["static"],
         )
-        desired.add_metric(["true"], state["desired_pods"])
-        yield desired
         errors = GaugeMetricFamily(
             "pykubelet_manifest_errors",
             "1 for each manifest file that does not currently yield a pod, labelled with the file",
             labels=["file"],
         )
-        for path in sorted(state["manifest_errors"]):
-            errors.add_metric([path], 1)
-        yield errors
         runtime_up = GaugeMetricFamily("pykubelet_runtime_up", "1 when the container runtime answers")
-        runtime_up.add_metric([], 1 if state["runtime_up"] else 0)
-        yield runtime_up
+        if state is not None:
+            pods.add_metric([], state["running_pods"])
+            for container_state, count in sorted(state["containers_by_state"].items()):
+                containers.add_metric([container_state], count)
+            desired.add_metric(["true"], state["desired_pods"])
+            for path in sorted(state["manifest_errors"]):
+                errors.add_metric([path], 1)
+            runtime_up.add_metric([], 1 if state["runtime_up"] else 0)
+        return [pods, containers, desired, errors, runtime_up]
+
+
+class ExpositionCollector(Collector):
+    """Families read back from a text exposition, so a registry (and prometheus_client's own HTTP
+    handler: content negotiation, OpenMetrics, gzip) can serve what the agent renders as text."""
+
+    def __init__(self, render: Callable[[], bytes]) -> None:
+        self._render = render
+
+    def describe(self) -> Iterable[Metric]:
+        return self.collect()
+
+    def collect(self) -> Iterable[Metric]:
+        return list(text_string_to_metric_families(self._render().decode()))
 
 
 class Metrics:
@@ -105,7 +144,7 @@ class Metrics:
             "Duration in seconds of runtime operations.",
             ["operation_type"],
             registry=r,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            buckets=RUNTIME_OPERATION_BUCKETS,
         )
         self.pod_start = Histogram(
             "kubelet_pod_start_duration_seconds",
@@ -139,8 +178,9 @@ class Metrics:
             ["container_type", "code"],
             registry=r,
         )
-        self.manifest_errors_total = Counter(
-            "pykubelet_manifest_errors_total",
+        # Not pykubelet_manifest_errors_total: its OpenMetrics name would clash with the gauge above.
+        self.manifest_rejections = Counter(
+            "pykubelet_manifest_rejections_total",
             "Manifest files that failed to parse or validate, counted per change",
             ["file"],
             registry=r,
@@ -152,6 +192,10 @@ class Metrics:
         self.runtime_duration.labels(operation).observe(seconds)
         if not ok:
             self.runtime_errors.labels(operation).inc()
+
+    def manifest_rejected(self, path: str) -> None:
+        """A manifest file newly failed (PodConfig's FailedValidation)."""
+        self.manifest_rejections.labels(path).inc()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
