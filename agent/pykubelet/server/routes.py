@@ -13,9 +13,14 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
+from prometheus_client import CollectorRegistry
+from prometheus_client.aiohttp import make_aiohttp_handler
+from prometheus_client.registry import Collector
 
+from pykubelet.metrics import ExpositionCollector
 from pykubelet.server.guard import ConnectionGuard, install
 from pykubelet.server.host import Host
+from pykubelet.stats.prometheus import CadvisorCollector, ResourceMetricsCollector
 
 HOST: web.AppKey[Host] = web.AppKey("host")
 DEBUG_PREFIXES = (
@@ -101,21 +106,15 @@ async def stats_summary(request: web.Request) -> web.Response:
     )
 
 
-async def metrics(request: web.Request) -> web.Response:
-    host = request.app[HOST]
-    return _prometheus(host.metrics_text())
-
-
-async def metrics_probes(request: web.Request) -> web.Response:
-    host = request.app[HOST]
-    return _prometheus(host.probe_metrics_text())
-
-
-def _prometheus(body: bytes) -> web.Response:
-    response = web.Response(body=body)
-    response.content_type = "text/plain"
-    response.headers["Content-Type"] = "text/plain; version=0.0.4; charset=utf-8"
-    return response
+def prometheus_handler(*collectors: Collector) -> Handler:
+    """A metrics endpoint served by prometheus_client's own aiohttp handler: the ``Accept`` header picks
+    the text format (0.0.4) or OpenMetrics, ``Accept-Encoding`` gzip, ``name[]`` filters families. Each
+    endpoint has its own registry, as the kubelet's ``/metrics``, ``/metrics/probes``, ... do; registering
+    checks the collectors' described names against each other."""
+    registry = CollectorRegistry(auto_describe=True)
+    for collector in collectors:
+        registry.register(collector)
+    return make_aiohttp_handler(registry)
 
 
 # -- refusals -----------------------------------------------------------------------------------------
@@ -161,8 +160,18 @@ def build_app(
     add("/spec/", spec)
     add("/spec", spec_redirect)
     add("/stats/summary", stats_summary)
-    add("/metrics", metrics)
-    add("/metrics/probes", metrics_probes)
+    add("/metrics", prometheus_handler(ExpositionCollector(host.metrics_text)))
+    add("/metrics/probes", prometheus_handler(ExpositionCollector(host.probe_metrics_text)))
+    add(
+        "/metrics/resource",
+        prometheus_handler(ResourceMetricsCollector(lambda: json.loads(host.stats_summary_json(True)))),
+    )
+    add(
+        "/metrics/cadvisor",
+        prometheus_handler(
+            CadvisorCollector(lambda: json.loads(host.stats_summary_json()), host.pod_list, host.machine_info)
+        ),
+    )
     if enable_ui:
         from pykubelet.server.ui import add_ui_routes
 
