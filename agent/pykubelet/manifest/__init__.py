@@ -82,23 +82,26 @@ def load_pods(
     """A body holding one Pod or a PodList/List (``--manifest-url``) -> one result per pod, in order.
 
     The body is decoded exactly as a manifest file is; if it cannot be, :class:`ManifestError` is
-    raised. Each item is then validated on its own, so one bad item does not stop the others; its
-    error paths start at the body's root (``items[2].spec.containers[0].image: Required value``).
+    raised. Each item of a list is then validated on its own, so one bad item does not stop the others;
+    its error paths start at the body's root (``items[2].spec.containers[0].image: Required value``).
+    A lone Pod that fails validation raises, as the kubelet's ``http.go`` returns an error and sends no
+    update: the URL's last good set stays.
     """
     from pykubelet.manifest import parse
 
     results: list[StaticPod | ManifestError] = []
     for item in parse.load_pod_or_list(data, source):
-        if item.document is None:
-            results.append(ManifestError(source, list(item.errors)))
-            continue
         try:
+            if item.document is None:
+                raise ManifestError(source, list(item.errors))
             results.append(
                 load_pod_document(
                     item.document, source, node_name, config_source, strict=strict, path=item.path
                 )
             )
         except ManifestError as exc:
+            if not item.path:  # the body was one Pod
+                raise
             results.append(exc)
     return results
 
