@@ -59,8 +59,19 @@ def target(endpoint: str) -> str:
     return f"unix://{endpoint}"
 
 
-def socket_path(endpoint: str) -> str:
-    return re.sub(r"^unix:(//)?", "", endpoint)
+def _why(details: str) -> str:
+    """gRPC's long "failed to connect to all addresses; last error: ..." -> the part a person needs."""
+    for cause, words in _CAUSES:
+        if cause in details:
+            return words
+    return details
+
+
+_CAUSES = (
+    ("No such file or directory", "no socket at that path"),
+    ("Connection refused", "nothing listens on the socket"),
+    ("Permission denied", "permission denied on the socket (run pykubelet as root)"),
+)
 
 
 def _snake(method: str) -> str:
@@ -96,8 +107,7 @@ class CriClient:
 
     def unreachable(self, details: str) -> Unreachable:
         return Unreachable(
-            f"cannot reach the container runtime at {self.endpoint} ({socket_path(self.endpoint)}): "
-            f"{details}; {HOW_TO_START}"
+            f"cannot reach the container runtime at {self.endpoint}: {_why(details)}; {HOW_TO_START}"
         )
 
     def translate(self, method: str, exc: grpc.aio.AioRpcError) -> Exception:
