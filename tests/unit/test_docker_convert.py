@@ -196,7 +196,7 @@ def test_an_image_record_keeps_tags_digests_and_size() -> None:
     )
 
 
-def test_a_sandbox_publishes_host_ports_and_keeps_dns_and_host_aliases() -> None:
+def test_a_sandbox_publishes_host_ports_and_keeps_its_dns() -> None:
     config = SandboxConfig(
         name="web-node-a",
         namespace="default",
@@ -213,7 +213,6 @@ def test_a_sandbox_publishes_host_ports_and_keeps_dns_and_host_aliases() -> None
         ),
         dns_servers=("10.0.0.10",),
         dns_searches=("svc.local",),
-        host_aliases=(("db", "10.0.0.5"),),
         oom_score_adj=-998,
     )
     host, create = convert.sandbox_create(config)
@@ -224,7 +223,7 @@ def test_a_sandbox_publishes_host_ports_and_keeps_dns_and_host_aliases() -> None
     assert create["ports"] == [(80, "tcp"), (80, "tcp"), (53, "udp")]
     assert (host["network_mode"], host["ipc_mode"], host["pid_mode"]) == ("default", "shareable", None)
     assert host["dns"] == ["10.0.0.10"] and host["dns_search"] == ["svc.local"]
-    assert host["extra_hosts"] == {"db": "10.0.0.5"} and host["oom_score_adj"] == -998
+    assert host["oom_score_adj"] == -998
     assert create["hostname"] == "web" and create["labels"]["annotation.a"] == "1"
 
 
@@ -235,7 +234,7 @@ def test_a_host_network_sandbox_shares_the_hosts_namespaces_and_leaves_docker_de
     host, create = convert.sandbox_create(config)
     assert (host["network_mode"], host["ipc_mode"], host["pid_mode"]) == ("host", "host", "host")
     assert host["port_bindings"] is None and create["ports"] is None
-    assert host["dns"] is None and host["dns_search"] is None and host["extra_hosts"] is None
+    assert host["dns"] is None and host["dns_search"] is None
     assert create["hostname"] is None
 
 
