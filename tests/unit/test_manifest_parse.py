@@ -376,7 +376,7 @@ def _assert_only_manifest_errors(document: Any) -> None:
         load_pod(json.dumps(document).encode(), SOURCE, "node1")
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(st.sampled_from(_PATHS), _VALUES), min_size=1, max_size=4))
 def test_mutated_pods_never_raise_anything_but_manifest_error(
     mutations: list[tuple[tuple[Any, ...], Any]],
@@ -390,7 +390,7 @@ def test_mutated_pods_never_raise_anything_but_manifest_error(
     _assert_only_manifest_errors(document)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=75, derandomize=True, deadline=None)
 @given(st.dictionaries(st.text(max_size=10), _VALUES, max_size=5))
 def test_random_documents_never_raise_anything_but_manifest_error(document: dict[str, Any]) -> None:
     _assert_only_manifest_errors({"apiVersion": "v1", "kind": "Pod", **document})
@@ -405,14 +405,14 @@ _YAML_TOKENS = st.sampled_from([
 ])  # fmt: skip
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, derandomize=True, deadline=None)
 @given(st.lists(_YAML_TOKENS, max_size=40))
 def test_yaml_shaped_text_never_raises_anything_but_manifest_error(tokens: list[str]) -> None:
     with contextlib.suppress(ManifestError):
         load_pod("".join(tokens).encode(), SOURCE, "node1")
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, derandomize=True, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_never_raise_anything_but_manifest_error(data: bytes) -> None:
     with contextlib.suppress(ManifestError):
@@ -678,7 +678,7 @@ def _jsonish(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
 _JSONISH = st.recursive(_JSONISH_SCALARS, _jsonish, max_leaves=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, derandomize=True, deadline=None)
 @given(
     _JSONISH,
     st.sampled_from(["{}", '{{"apiVersion": "v1", "kind": "Pod", "spec": {}}}', "kind: PodList\nitems: {}"]),
@@ -690,7 +690,7 @@ def test_jsonish_documents_never_raise_anything_but_manifest_error(value: str, f
             load(data, SOURCE)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, derandomize=True, deadline=None)
 @given(st.binary(max_size=300))
 def test_arbitrary_bytes_never_raise_anything_but_manifest_error_as_a_list_either(data: bytes) -> None:
     with contextlib.suppress(ManifestError):
