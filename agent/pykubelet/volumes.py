@@ -181,6 +181,16 @@ def _check_host_path(source: dict[str, Any], where: str) -> str:
     return path
 
 
+def write_pod_file(root_dir: str, uid: str, name: str, text: str) -> Path:
+    """Write a file of the pod's directory (0644: etc-hosts, resolv.conf) in place, as the kubelet's
+    ``ioutil.WriteFile`` does: containers bind-mount the inode, so a rename would hide the update."""
+    path = safepath.beneath(pod_dir(root_dir, uid), name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o644)
+    return path
+
+
 def teardown(root_dir: str, uid: str) -> bool:
     """Delete a pod's directory and everything in it (its emptyDirs), once nothing is mounted below it.
 

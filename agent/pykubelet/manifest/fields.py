@@ -201,8 +201,9 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
         "containers": _honoured(fields_too=True),
         "dnsConfig": _honoured(fields_too=True),
         "dnsPolicy": _honoured(
-            "there is no cluster DNS: `ClusterFirst` resolves like `Default`, as on a kubelet without "
-            "`--cluster-dns`; `None` uses `dnsConfig` alone"
+            "there is no cluster DNS: `ClusterFirst` resolves like `Default` with a MissingClusterDNS "
+            "warning, as on a kubelet without `--cluster-dns`; `None` uses `dnsConfig` alone; the result "
+            "is the pod's resolv.conf, bind-mounted into every container"
         ),
         "enableServiceLinks": _honoured("there are no Services, so no service variables either way"),
         "ephemeralContainers": _refused(
@@ -287,9 +288,7 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
     "PodDNSConfig": {
         "nameservers": _honoured(),
         "searches": _honoured(),
-        "options": _unsupported(
-            "resolver options are not written to resolv.conf yet", [{"name": "ndots", "value": "2"}]
-        ),
+        "options": _honoured("merged over the host's options, the pod's winning (`appendDNSConfig`)"),
     },
     "PodSecurityContext": {
         **_SECURITY_SHARED,

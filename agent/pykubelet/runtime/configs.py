@@ -27,11 +27,118 @@ MIN_SHARES = 2
 SANDBOX_OOM_SCORE = -998  # qos.PodInfraOOMAdj
 
 
+MAX_NAMESERVERS = 3  # validation.MaxDNSNameservers
+MAX_SEARCHES = 6  # validation.MaxDNSSearchPaths
+HOSTS_HEADER = "# Kubernetes-managed hosts file.\n"
+HOSTS_HEADER_HOST_NETWORK = "# Kubernetes-managed hosts file (host network).\n"
+MISSING_CLUSTER_DNS = (
+    'kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. '
+    'Falling back to "Default" policy.'
+)
+
+
 @dataclass(frozen=True)
 class Settings:
     root_dir: str
     pod_logs_dir: str
     infra_image: str
+    resolv_conf: str = "/etc/resolv.conf"  # the kubelet's --resolv-conf default
+    hosts_file: str = "/etc/hosts"  # the node's hosts file, which hostNetwork pods see
+
+
+@dataclass(frozen=True)
+class PodDNS:
+    """``GetPodDNS``'s answer: the pod's resolver settings, and whether ClusterFirst fell back to Default."""
+
+    servers: tuple[str, ...] = ()
+    searches: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    missing_cluster_dns: bool = False
+
+    def resolv_conf(self) -> str:
+        """The file as dockershim's ``rewriteResolvFile`` wrote it (empty when there is nothing to say)."""
+        lines = [f"nameserver {server}" for server in self.servers]
+        if self.searches:
+            lines.append("search " + " ".join(self.searches))
+        if self.options:
+            lines.append("options " + " ".join(self.options))
+        return "\n".join(lines) + "\n" if lines else ""
+
+
+def parse_resolv_conf(text: str) -> PodDNS:
+    """The host's resolver settings (``parseResolvConf``): nameservers, the last search line, options."""
+    servers: list[str] = []
+    searches: list[str] = []
+    options: list[str] = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split(";", 1)[0].split()
+        if not fields:
+            continue
+        if fields[0] == "nameserver" and len(fields) > 1:
+            servers.append(fields[1])
+        elif fields[0] == "search":
+            searches = fields[1:]
+        elif fields[0] == "options":
+            options.extend(fields[1:])
+    return PodDNS(tuple(servers), tuple(searches), tuple(options))
+
+
+def pod_dns(spec: dict[str, Any], host_resolv_conf: str) -> PodDNS:
+    """``GetPodDNS`` on a kubelet without ``--cluster-dns`` (pykubelet has none): Default uses the host's
+    resolv.conf; ClusterFirst falls back to it (with MissingClusterDNS), silently for hostNetwork pods;
+    None starts empty; ``dnsConfig`` is then appended (``appendDNSConfig``) and the lists are cut to
+    the resolver's limits (``formDNSConfigFitsLimits``)."""
+    policy = spec.get("dnsPolicy") or "ClusterFirst"
+    missing = policy == "ClusterFirstWithHostNet" or (
+        policy == "ClusterFirst" and not spec.get("hostNetwork")
+    )
+    base = PodDNS() if policy == "None" else parse_resolv_conf(host_resolv_conf)
+    extra = spec.get("dnsConfig") or {}
+    options: dict[str, str] = {}
+    for option in base.options:
+        name, _, value = option.partition(":")
+        options[name] = value
+    for option in extra.get("options") or []:
+        options[option["name"]] = str(option.get("value") or "")
+    return PodDNS(
+        servers=_unique([*base.servers, *(extra.get("nameservers") or [])])[:MAX_NAMESERVERS],
+        searches=_unique([*base.searches, *(extra.get("searches") or [])])[:MAX_SEARCHES],
+        options=tuple(f"{name}:{value}" if value else name for name, value in options.items()),
+        missing_cluster_dns=missing,
+    )
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def pod_hostname(pod: StaticPod) -> str:
+    """``GeneratePodHostNameAndDomain`` without a cluster domain: spec.hostname or the pod's name, cut to
+    63 characters without a trailing ``-`` or ``.`` (``truncatePodHostnameIfNeeded``)."""
+    name = str(pod.spec.get("hostname") or pod.name)
+    return name if len(name) <= 63 else name[:63].rstrip("-.")
+
+
+def hosts_file(pod: StaticPod, ip: str, node_hosts: str) -> str:
+    """The pod's /etc/hosts (``managedHostsFileContent`` / ``nodeHostsFileContent``)."""
+    if pod.spec.get("hostNetwork"):
+        text = HOSTS_HEADER_HOST_NETWORK + node_hosts
+    else:
+        text = (
+            HOSTS_HEADER
+            + "127.0.0.1\tlocalhost\n"
+            + "::1\tlocalhost ip6-localhost ip6-loopback\n"
+            + "fe00::0\tip6-localnet\n"
+            + "fe00::0\tip6-mcastprefix\n"
+            + "fe00::1\tip6-allnodes\n"
+            + "fe00::2\tip6-allrouters\n"
+            + f"{ip}\t{pod_hostname(pod)}\n"
+        )
+    aliases = pod.spec.get("hostAliases") or []
+    if aliases:
+        text += "\n# Entries added by HostAliases.\n"
+        text += "".join(f"{a['ip']}\t" + "\t".join(a.get("hostnames") or []) + "\n" for a in aliases)
+    return text
 
 
 def oom_floor(node: Node, score: int) -> int:
@@ -48,12 +155,19 @@ def pod_ip(spec: dict[str, Any], host_ip: str, sandbox: Container | None) -> str
 
 
 def sandbox_config(
-    pod: StaticPod, *, node: Node, settings: Settings, attempt: int, log_directory: str
+    pod: StaticPod,
+    *,
+    node: Node,
+    settings: Settings,
+    attempt: int,
+    log_directory: str,
+    dns: PodDNS | None = None,
 ) -> SandboxConfig:
-    """``generatePodSandboxConfig``."""
+    """``generatePodSandboxConfig``; ``dns`` is :func:`pod_dns`'s answer (the host's file read by the
+    caller). Host aliases are not the runtime's business: the kubelet writes them to the hosts file."""
     spec = pod.spec
     host_network = bool(spec.get("hostNetwork"))
-    dns = spec.get("dnsConfig") or {}
+    dns = dns or PodDNS()
     return SandboxConfig(
         name=pod.name,
         namespace=pod.namespace,
@@ -62,19 +176,15 @@ def sandbox_config(
         image=settings.infra_image,
         labels=L.sandbox_labels(pod, node.name),
         annotations=L.sandbox_annotations(pod),
-        hostname="" if host_network else (spec.get("hostname") or pod.name)[:63],
+        hostname="" if host_network else pod_hostname(pod),
         log_directory=log_directory,
         host_network=host_network,
         host_ipc=bool(spec.get("hostIPC")),
         host_pid=bool(spec.get("hostPID")),
         port_mappings=() if host_network else port_mappings(spec),
-        dns_servers=tuple(dns.get("nameservers") or ()),
-        dns_searches=tuple(dns.get("searches") or ()),
-        host_aliases=tuple(
-            (host, alias["ip"])
-            for alias in spec.get("hostAliases") or []
-            for host in alias.get("hostnames", [])
-        ),
+        dns_servers=dns.servers,
+        dns_searches=dns.searches,
+        dns_options=dns.options,
         oom_score_adj=oom_floor(node, SANDBOX_OOM_SCORE),
         cpu_shares=MIN_SHARES,
     )

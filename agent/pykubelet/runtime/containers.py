@@ -39,6 +39,10 @@ MINIMUM_GRACE = 2  # minimumGracePeriodInSeconds
 MAX_TERMINATION_MESSAGE = 4096  # MaxContainerTerminationMessageLength
 MAX_LOG_LINES = 80  # MaxContainerTerminationMessageLogLines
 MAX_LOG_BYTES = 2048  # MaxContainerTerminationMessageLogLength
+ETC_HOSTS = "/etc/hosts"
+ETC_RESOLV_CONF = "/etc/resolv.conf"
+HOSTS_FILE = "etc-hosts"  # the kubelet's name, under the pod directory
+RESOLV_CONF_FILE = "resolv.conf"  # pykubelet's: dockershim rewrote the sandbox's own file instead
 _LOG_READ_LIMIT = 1 << 20  # how far back a log tail reads at most (80 very long lines)
 _CREATE_ERRORS = ("CreateContainerError", "CreateContainerConfigError")
 _PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")
@@ -153,7 +157,8 @@ class ContainerRunner:
             policy = spec.get("imagePullPolicy", "IfNotPresent")
             await self.images.ensure(pod, name, spec["image"], policy)
             await self._verify_non_root(pod, spec)
-            mounts = await self._prepare_mounts(pod, spec, restart_count, pod_volumes)
+            ip = configs.pod_ip(pod.spec, self.node.host_ip, sandbox)
+            mounts = await self._prepare_mounts(pod, spec, restart_count, pod_volumes, ip)
             config = configs.container_config(
                 pod,
                 spec,
@@ -203,11 +208,16 @@ class ContainerRunner:
             raise RuntimeError_("CreateContainerConfigError", problem)
 
     async def _prepare_mounts(
-        self, pod: StaticPod, spec: dict[str, Any], restart_count: int, pod_volumes: volumes.PodVolumes
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        restart_count: int,
+        pod_volumes: volumes.PodVolumes,
+        ip: str,
     ) -> tuple[Mount, ...]:
         """The container's mounts, made on disk off the loop; a problem is CreateContainerConfigError."""
         try:
-            return await asyncio.to_thread(self._mounts, pod, spec, restart_count, pod_volumes)
+            return await asyncio.to_thread(self._mounts, pod, spec, restart_count, pod_volumes, ip)
         except (subpath.SubPathError, safepath.UnsafePathError) as exc:
             raise RuntimeError_("CreateContainerConfigError", str(exc)) from exc
         except OSError as exc:  # the pod directory (--root-dir) is not writable, or the disk is full
@@ -217,9 +227,16 @@ class ContainerRunner:
             ) from exc
 
     def _mounts(
-        self, pod: StaticPod, spec: dict[str, Any], restart_count: int, pod_volumes: volumes.PodVolumes
+        self,
+        pod: StaticPod,
+        spec: dict[str, Any],
+        restart_count: int,
+        pod_volumes: volumes.PodVolumes,
+        ip: str,
     ) -> tuple[Mount, ...]:
-        """``makeMounts``: each volumeMount (a subPath as a pinned bind mount), then the termination file."""
+        """``makeMounts``: each volumeMount (a subPath as a pinned bind mount), the pod's /etc/hosts
+        (rewritten at each start, as the kubelet does, once the pod has an IP) and /etc/resolv.conf,
+        unless the container mounts something there itself, then the termination file."""
         mounts = []
         for index, mount in enumerate(spec.get("volumeMounts") or []):
             source = pod_volumes.paths[mount["name"]]
@@ -229,9 +246,37 @@ class ContainerRunner:
                     source, mount["subPath"], pod_dir, mount["name"], spec["name"], index
                 )
             mounts.append(Mount(source, mount["mountPath"], bool(mount.get("readOnly"))))
+        taken = {m.container_path for m in mounts}
+        if ip and ETC_HOSTS not in taken:
+            mounts.append(Mount(self._write_hosts_file(pod, ip), ETC_HOSTS))
+        if ETC_RESOLV_CONF not in taken:
+            resolv = volumes.pod_dir(self.settings.root_dir, pod.uid) / RESOLV_CONF_FILE
+            if not resolv.exists():  # made with the sandbox; an agent upgrade may find it missing
+                self.write_resolv_conf(pod)
+            mounts.append(Mount(str(resolv), ETC_RESOLV_CONF))
         termination = self._termination_file(pod, spec["name"], restart_count)
         mounts.append(Mount(termination, spec["terminationMessagePath"]))
         return tuple(mounts)
+
+    def _write_hosts_file(self, pod: StaticPod, ip: str) -> str:
+        """``ensureHostsFile``: ``<pod dir>/etc-hosts``, 0644; a hostNetwork pod's copies the node's."""
+        node_hosts = ""
+        if pod.spec.get("hostNetwork"):
+            node_hosts = Path(self.settings.hosts_file).read_text(errors="replace")
+        text = configs.hosts_file(pod, ip, node_hosts)
+        return str(volumes.write_pod_file(self.settings.root_dir, pod.uid, HOSTS_FILE, text))
+
+    def write_resolv_conf(self, pod: StaticPod) -> configs.PodDNS:
+        """The pod's resolver settings (``GetPodDNS``), written to ``<pod dir>/resolv.conf``."""
+        try:
+            host = Path(self.settings.resolv_conf).read_text(errors="replace")
+        except OSError as exc:
+            log.warning("Cannot read %s (%s): the pod gets no resolver settings from the host",
+                        self.settings.resolv_conf, exc.strerror, extra={"pod": str(pod)})  # fmt: skip
+            host = ""
+        dns = configs.pod_dns(pod.spec, host)
+        volumes.write_pod_file(self.settings.root_dir, pod.uid, RESOLV_CONF_FILE, dns.resolv_conf())
+        return dns
 
     async def _post_start(
         self,

@@ -138,12 +138,14 @@ class RuntimeManager(ContainerRunner):
             return None
         try:
             await self.images.ensure(pod, None, self.settings.infra_image, "IfNotPresent")
+            dns = await self._pod_dns(pod)
             config = configs.sandbox_config(
                 pod,
                 node=self.node,
                 settings=self.settings,
                 attempt=actions.sandbox_attempt,
                 log_directory=str(self.pod_log_dir(pod.namespace, pod.name, pod.uid)),
+                dns=dns,
             )
             created = await self.runtime.run_pod_sandbox(config)
         except RuntimeError_ as exc:
@@ -162,6 +164,20 @@ class RuntimeManager(ContainerRunner):
             extra={"pod": str(pod), "containerID": created.id[:12], "kv": {"podIP": created.ip}},
         )
         return created
+
+    async def _pod_dns(self, pod: StaticPod) -> configs.PodDNS:
+        """``GetPodDNS`` for a new sandbox: the pod's resolv.conf written, MissingClusterDNS announced."""
+        try:
+            dns = await asyncio.to_thread(self.write_resolv_conf, pod)
+        except OSError as exc:
+            raise RuntimeError_(
+                "CreatePodSandboxError",
+                f"cannot write the pod's resolv.conf under {self.settings.root_dir}: {exc.strerror or exc}",
+            ) from exc
+        if dns.missing_cluster_dns:
+            message = f'pod: "{pod.name}_{pod.namespace}({pod.uid})". {configs.MISSING_CLUSTER_DNS}'
+            self.recorder.pod_event(pod, "MissingClusterDNS", message, type="Warning")
+        return dns
 
     async def _collect_garbage(self, containers: list[Container]) -> None:
         """The kubelet's container GC for one pod that still exists (``kuberuntime_gc.go``), run after

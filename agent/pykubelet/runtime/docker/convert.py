@@ -181,9 +181,11 @@ def sandbox_create(config: SandboxConfig) -> tuple[dict[str, Any], dict[str, Any
         "pid_mode": "host" if config.host_pid else None,
         "cpu_shares": config.cpu_shares,
         "oom_score_adj": config.oom_score_adj,
+        # The infra container's own resolv.conf, as dockershim rewrote it; every container of the pod
+        # gets the kubelet's files bind-mounted at /etc/resolv.conf and /etc/hosts instead.
         "dns": list(config.dns_servers) or None,
         "dns_search": list(config.dns_searches) or None,
-        "extra_hosts": {host: ip for host, ip in config.host_aliases} or None,
+        "dns_opt": list(config.dns_options) or None,
     }
     labels = make_labels(config.labels, config.annotations)
     labels.update({L.CONTAINER_NAME: "POD", DOCKER_TYPE: TYPE_SANDBOX})
