@@ -11,6 +11,7 @@ so none of them can drift from the others; a default written anywhere else would
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import socket
@@ -19,6 +20,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import yaml
+from multidict import MultiDict
 
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
@@ -85,15 +87,44 @@ def parse_integer(raw: Any) -> int:
         raise ValueError(f"invalid integer {raw!r}: use a whole number") from None
 
 
-def _config_headers(raw: Any) -> list[str]:
-    """``staticPodURLHeader`` is ``map[string][]string``; keep it as the flag's ``Name:value`` form."""
+Header = tuple[str, str]
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field-name
+
+
+def _header(name: str, value: str, where: str) -> Header:
+    """One checked header: a valid field name, a value without line breaks (they would split the request)."""
+    if not _TOKEN.fullmatch(name):
+        raise ValueError(f"{where}: {name!r} is not a valid HTTP header name")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"{where}: the value of {name} contains a line break")
+    return name, value
+
+
+def split_header_flag(text: str) -> list[Header]:
+    """``--manifest-url-header 'a:hello,b:again,b:more'`` as ``ColonSeparatedMultimapStringString.Set``
+    reads it: comma-separated ``key:value`` pairs, split at the first colon, both sides trimmed, empty
+    pairs skipped; a repeated key adds a value."""
+    headers = []
+    for pair in text.split(","):
+        if not pair:
+            continue
+        name, sep, value = pair.partition(":")
+        if not sep:
+            raise ValueError(f"malformed pair {pair!r}, expect string:string (e.g. 'Authorization:Bearer x')")
+        headers.append(_header(name.strip(), value.strip(), f"pair {pair!r}"))
+    return headers
+
+
+def _config_headers(raw: Any) -> list[Header]:
+    """``staticPodURLHeader`` is ``map[string][]string``: every value of every name, in order."""
     if not isinstance(raw, dict):
         raise ValueError("must be a mapping of header name to a list of values")
-    return [
-        f"{name}:{value}"
-        for name, values in raw.items()
-        for value in (values if isinstance(values, list) else [values])
-    ]
+    headers = []
+    for name, values in raw.items():
+        if not isinstance(values, list):
+            raise ValueError(f"{name}: must be a list of values, e.g. {name}: [{values!r}]")
+        headers.extend(_header(str(name), str(value), str(name)) for value in values)
+    return headers
 
 
 @dataclass(frozen=True)
@@ -113,7 +144,10 @@ STRING = Kind("string", str, str, str)
 INTEGER = Kind("integer", int, parse_integer, parse_integer)
 DURATION = Kind("duration", float, parse_duration, parse_duration, show=format_duration)
 BOOLEAN = Kind("boolean", bool, parse_bool, parse_bool, show=lambda v: str(v).lower(), bare=True)
-HEADERS = Kind("map of name to list of values", list[str], str, _config_headers, repeated=True)
+# Each flag use gives a list of pairs; ``flatten_headers`` joins the uses (the kubelet's repeated Set).
+HEADERS = Kind(
+    "map of name to list of values", list[Header], split_header_flag, _config_headers, repeated=True
+)
 
 
 # --- the declaration ------------------------------------------------------------------------------------
@@ -172,7 +206,8 @@ OPTIONS: tuple[Option, ...] = (
     ),
     Option(
         "--manifest-url-header", "manifest_url_header", HEADERS, (), "NAME:VALUE",
-        "an HTTP header for --manifest-url requests; repeat for more",
+        "HTTP headers for --manifest-url requests, comma-separated 'key:value' pairs; a repeated key "
+        "sends each value in order; the flag may be repeated",
         config_key="staticPodURLHeader",
     ),
     Option(
@@ -252,7 +287,39 @@ OPTIONS: tuple[Option, ...] = (
 )  # fmt: skip
 BY_FIELD: dict[str, Option] = {o.field: o for o in OPTIONS}
 BY_CONFIG_KEY: dict[str, Option] = {o.config_key: o for o in OPTIONS if o.config_key}
-_IGNORED_CONFIG_FIELDS = {"kind", "apiVersion"}
+API_VERSION = "kubelet.config.k8s.io/v1beta1"
+# Every other KubeletConfiguration (v1beta1) field: a kubeadm node's /var/lib/kubelet/config.yaml sets
+# several (cgroupDriver, clusterDNS, authentication, ...). pykubelet has no use for them: they are logged
+# once and ignored, so that file starts pykubelet; a name in neither list is a typo and an error.
+_UNUSED_NAMES = """
+    enableServer port tlsCertFile tlsPrivateKeyFile tlsCipherSuites tlsCurvePreferences tlsMinVersion
+    rotateCertificates serverTLSBootstrap authentication authorization registryPullQPS registryBurst
+    imagePullCredentialsVerificationPolicy preloadedImagesVerificationAllowlist eventRecordQPS eventBurst
+    enableDebuggingHandlers enableContentionProfiling healthzPort healthzBindAddress oomScoreAdj
+    clusterDomain clusterDNS streamingConnectionIdleTimeout nodeStatusUpdateFrequency
+    nodeStatusReportFrequency nodeLeaseDurationSeconds imageMinimumGCAge imageMaximumGCAge
+    imageGCHighThresholdPercent imageGCLowThresholdPercent volumeStatsAggPeriod kubeletCgroups
+    systemCgroups cgroupRoot cgroupsPerQOS cgroupDriver cpuManagerPolicy singleProcessOOMKill
+    cpuManagerPolicyOptions cpuManagerReconcilePeriod draManagerReconcilePeriod memoryManagerPolicy
+    topologyManagerPolicy topologyManagerScope topologyManagerPolicyOptions qosReserved
+    runtimeRequestTimeout hairpinMode maxPods podCIDR podPidsLimit resolvConf runOnce cpuCFSQuota
+    cpuCFSQuotaPeriod nodeStatusMaxImages maxOpenFiles contentType kubeAPIQPS kubeAPIBurst
+    serializeImagePulls maxParallelImagePulls evictionHard evictionSoft evictionSoftGracePeriod
+    evictionPressureTransitionPeriod evictionMaxPodGracePeriod evictionMinimumReclaim
+    mergeDefaultEvictionSettings podsPerCore enableControllerAttachDetach protectKernelDefaults
+    makeIPTablesUtilChains iptablesMasqueradeBit iptablesDropBit featureGates failSwapOn memorySwap
+    containerLogMaxSize containerLogMaxFiles containerLogMaxWorkers containerLogMonitorInterval
+    configMapAndSecretChangeDetectionStrategy systemReserved kubeReserved reservedSystemCPUs
+    showHiddenMetricsForVersion systemReservedCgroup kubeReservedCgroup enforceNodeAllocatable
+    allowedUnsafeSysctls volumePluginDir providerID kernelMemcgNotification logging
+    enableSystemLogHandler enableSystemLogQuery shutdownGracePeriod shutdownGracePeriodCriticalPods
+    shutdownGracePeriodByPodPriority crashLoopBackOff reservedMemory enableProfilingHandler
+    enableDebugFlagsHandler seccompDefault memoryThrottlingFactor memoryReservationPolicy
+    registerWithTaints registerNode tracing localStorageCapacityIsolation imageServiceEndpoint
+    failCgroupV1 userNamespaces
+"""
+UNUSED_CONFIG_FIELDS = frozenset(_UNUSED_NAMES.split())
+log = logging.getLogger("pykubelet.options")
 
 
 class _Declared:
@@ -271,7 +338,7 @@ class Options:
 
     pod_manifest_path: str = _DECLARED
     manifest_url: str = _DECLARED
-    manifest_url_header: list[str] = _DECLARED
+    manifest_url_header: list[Header] = _DECLARED
     http_check_frequency: float = _DECLARED
     node_labels: str = _DECLARED
     file_check_frequency: float = _DECLARED
@@ -306,7 +373,11 @@ class Options:
 
 
 def load_config_file(path: str) -> dict[str, Any]:
-    """Read a KubeletConfiguration YAML into Options attribute values; unknown fields are errors."""
+    """Read a KubeletConfiguration YAML into Options attribute values.
+
+    The fields pykubelet reads become values; the KubeletConfiguration's other fields are logged once
+    and ignored (a kubeadm node's file starts pykubelet); any other name is an error naming it.
+    """
     try:
         with open(path, "rb") as fh:
             document = yaml.safe_load(fh) or {}
@@ -318,33 +389,57 @@ def load_config_file(path: str) -> dict[str, Any]:
         raise OptionsError(
             f"--config {path}: expected a KubeletConfiguration mapping, got {type(document).__name__}"
         )
-    kind = document.get("kind", "KubeletConfiguration")
-    if kind != "KubeletConfiguration":
-        raise OptionsError(f'--config {path}: kind: Invalid value: "{kind}": expected KubeletConfiguration')
+    _check_type(path, document)
     values: dict[str, Any] = {}
+    unused = []
     for key, raw in document.items():
-        if key in _IGNORED_CONFIG_FIELDS:
+        if key in ("kind", "apiVersion"):
             continue
         option = BY_CONFIG_KEY.get(key)
         if option is None:
+            if key in UNUSED_CONFIG_FIELDS:
+                unused.append(key)
+                continue
             known = ", ".join(sorted(BY_CONFIG_KEY))
-            raise OptionsError(f'--config {path}: unknown field "{key}" (pykubelet reads: {known})')
+            raise OptionsError(
+                f'--config {path}: unknown field "{key}": not a KubeletConfiguration ({API_VERSION}) '
+                f"field; check its spelling (pykubelet reads: {known})"
+            )
         try:
-            values[option.field] = option.kind.from_config(raw)
+            value = option.kind.from_config(raw)
         except (TypeError, ValueError) as exc:
             raise OptionsError(f"--config {path}: {key}: Invalid value: {raw!r}: {exc}") from exc
+        if option.kind is DURATION and value == 0:
+            continue  # SetDefaults_KubeletConfiguration: a zero duration (kubeadm writes 0s) is the default
+        values[option.field] = value
+    if unused:
+        log.warning(
+            "KubeletConfiguration fields that pykubelet does not use are ignored: %s",
+            ", ".join(sorted(unused)),
+            extra={"file": path},
+        )
     return values
 
 
-def parse_headers(items: list[str]) -> dict[str, str]:
-    """``--manifest-url-header 'Name:value'`` (repeated) -> a header dict; a bad one is an OptionsError."""
-    headers: dict[str, str] = {}
-    for item in items:
-        name, sep, value = item.partition(":")
-        if not sep or not name.strip():
-            raise OptionsError(f"--manifest-url-header {item!r}: expected 'Name:value'")
-        headers[name.strip()] = value.strip()
-    return headers
+def _check_type(path: str, document: dict[str, Any]) -> None:
+    """``apiVersion`` and ``kind`` as the kubelet's decoder requires them: both present, v1beta1."""
+    for field, expected in (("apiVersion", API_VERSION), ("kind", "KubeletConfiguration")):
+        value = document.get(field)
+        if value is None:
+            raise OptionsError(f"--config {path}: {field}: Required value: add {field}: {expected}")
+        if value != expected:
+            raise OptionsError(f'--config {path}: {field}: Invalid value: "{value}": expected {expected}')
+
+
+def parse_headers(headers: list[Header]) -> MultiDict[str]:
+    """The URL source's request headers: every value of every name, in order (``req.Header = header``
+    sends each value of a ``map[string][]string`` as its own header line)."""
+    return MultiDict(headers)
+
+
+def flatten_headers(raw: list[Any]) -> list[Header]:
+    """argparse's "append" gives one list of pairs per use of the flag: one list, in order."""
+    return [pair for item in raw for pair in (item if isinstance(item, list) else [item])]
 
 
 def node_labels(text: str) -> dict[str, str]:
@@ -362,6 +457,8 @@ def build(flags: dict[str, Any], config_path: str | None) -> Options:
     """Defaults, then the config file, then flags that were given on the command line."""
     values: dict[str, Any] = load_config_file(config_path) if config_path else {}
     values.update({k: v for k, v in flags.items() if v is not None})
+    if "manifest_url_header" in values:
+        values["manifest_url_header"] = flatten_headers(values["manifest_url_header"])
     options = Options(**{k: v for k, v in values.items() if k in BY_FIELD})
     validate(options)
     return options
@@ -375,7 +472,6 @@ def validate(options: Options) -> None:
         )
     if options.manifest_url and not re.match(r"https?://", options.manifest_url):
         raise OptionsError(f"--manifest-url {options.manifest_url!r}: must be an http:// or https:// URL")
-    parse_headers(options.manifest_url_header)
     node_labels(options.node_labels)
     if not 0 <= options.read_only_port <= 65535:
         raise OptionsError(f"--read-only-port {options.read_only_port}: must be 0 (off) or a port 1-65535")

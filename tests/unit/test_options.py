@@ -11,6 +11,7 @@ import pytest
 
 from pykubelet.cli import main, parser
 from pykubelet.options import (
+    API_VERSION,
     BY_CONFIG_KEY,
     BY_FIELD,
     OPTIONS,
@@ -18,10 +19,13 @@ from pykubelet.options import (
     Options,
     OptionsError,
     build,
+    flatten_headers,
     format_duration,
     load_config_file,
     parse_duration,
 )
+
+TYPE = f"apiVersion: {API_VERSION}\nkind: KubeletConfiguration\n"
 
 
 @pytest.mark.parametrize(
@@ -66,9 +70,14 @@ def test_config_file_and_flags_win(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("kind: KubeletConfiguration\nstaticPodPth: /x\n", 'unknown field "staticPodPth"'),
-        ("kind: Pod\n", 'kind: Invalid value: "Pod"'),
-        ("fileCheckFrequency: soon\n", "fileCheckFrequency: Invalid value: 'soon'"),
+        (f"{TYPE}staticPodPth: /x\n", 'unknown field "staticPodPth"'),
+        (f"apiVersion: {API_VERSION}\nkind: Pod\n", 'kind: Invalid value: "Pod"'),
+        ("apiVersion: kubelet.config.k8s.io/v1\nkind: KubeletConfiguration\n", "apiVersion: Invalid value"),
+        ("kind: KubeletConfiguration\n", "apiVersion: Required value"),
+        (f"apiVersion: {API_VERSION}\n", "kind: Required value"),
+        (f"{TYPE}fileCheckFrequency: soon\n", "fileCheckFrequency: Invalid value: 'soon'"),
+        (f"{TYPE}staticPodURLHeader: {{X-A: one}}\n", "X-A: must be a list of values"),
+        (f"{TYPE}staticPodURLHeader: {{'bad name': [x]}}\n", "not a valid HTTP header name"),
         ("- a list\n", "expected a KubeletConfiguration mapping"),
         ("a: [\n", "not valid YAML"),
     ],
@@ -123,7 +132,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "integer": ("10266", "10266", 10266),
     "duration": ("1m30s", "1m30s", 90.0),
     "boolean": ("false", "false", False),
-    "map of name to list of values": ("X-A:1", "{X-A: ['1']}", ["X-A:1"]),
+    "map of name to list of values": ("X-A:1", "{X-A: ['1']}", [("X-A", "1")]),
 }
 
 
@@ -139,7 +148,7 @@ def test_options_defaults_come_from_the_declaration() -> None:
     first, second = Options(), Options()
     for option in OPTIONS:
         assert getattr(first, option.field) == option.initial(), option.flag
-    first.manifest_url_header.append("X:1")
+    first.manifest_url_header.append(("X", "1"))
     assert second.manifest_url_header == []  # a list default is never shared
 
 
@@ -147,16 +156,18 @@ def test_options_defaults_come_from_the_declaration() -> None:
 def test_each_flag_and_its_config_key_read_the_same_value(option: Option, tmp_path: Path) -> None:
     flag_text, yaml_text, expected = SAMPLES[option.kind.name]
     args = vars(parser().parse_args([f"{option.flag}={flag_text}"]))
+    if option.kind.repeated:  # argparse appends one list of pairs per use of the flag
+        args[option.field] = flatten_headers(args[option.field])
     assert args[option.field] == expected
     if option.config_key:
         config = tmp_path / "kubelet.yaml"
-        config.write_text(f"kind: KubeletConfiguration\n{option.config_key}: {yaml_text}\n")
+        config.write_text(f"{TYPE}{option.config_key}: {yaml_text}\n")
         assert load_config_file(str(config)) == {option.field: expected}
 
 
 def test_the_config_file_reads_exactly_the_declared_keys(tmp_path: Path) -> None:
     config = tmp_path / "kubelet.yaml"
-    config.write_text("nodeLabels: a=b\n")  # a flag without a config key
+    config.write_text(f"{TYPE}nodeLabels: a=b\n")  # a flag without a config key
     with pytest.raises(OptionsError) as caught:
         load_config_file(str(config))
     assert f"(pykubelet reads: {', '.join(sorted(BY_CONFIG_KEY))})" in str(caught.value)
