@@ -229,7 +229,8 @@ podInfraContainerImage: registry.k8s.io/pause:3.10
     wait_for("the pod to go", lambda: not agent.containers("only", all=True), timeout=30)
 
 
-def test_disk_empty_dir_over_its_size_limit_evicts_the_pod(agent: Agent) -> None:
+def test_disk_empty_dir_over_its_size_limit_on_a_static_pod_is_reported_not_evicted(agent: Agent) -> None:
+    """evictPod refuses critical pods, and every static pod is critical (kubetypes.IsCriticalPod)."""
     agent.write(
         "hog.yaml",
         """apiVersion: v1
@@ -248,12 +249,17 @@ spec:
 """,
     )
 
-    def evicted() -> dict | None:
-        pod = agent.pod("hog")
-        return pod["status"] if pod and pod["status"].get("reason") == "Evicted" else None
-
-    status = wait_for("the eviction", evicted, timeout=60, interval=0.5)
-    assert status["phase"] == "Failed"
-    assert status["message"].startswith('Usage of EmptyDir volume "scratch" exceeds the limit "1Mi".')
-    wait_for("its containers to go", lambda: not agent.containers("hog", all=True), timeout=30)
-    assert agent.pod("hog")["status"]["reason"] == "Evicted", "the pod stays listed as evicted"
+    line = wait_for(
+        "the kubelet's refusal to evict",
+        lambda: next(
+            (ln for ln in agent.log().splitlines() if "cannot evict a critical pod" in ln and "hog" in ln),
+            None,
+        ),
+        timeout=60,
+        interval=0.5,
+    )
+    assert 'Usage of EmptyDir volume \\"scratch\\" exceeds the limit \\"1Mi\\".' in line
+    assert running(agent, "hog"), "the static pod keeps running"
+    status = agent.pod("hog")["status"]
+    assert status["phase"] == "Running" and "reason" not in status
+    assert not any(e["reason"] == "Evicted" for e in agent.get("/events")["items"])
