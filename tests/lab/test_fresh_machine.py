@@ -36,10 +36,11 @@ SYSTEM_CONTAINER = [
 CLONE = "/root/pykubelet-lab"
 LISTS = "/var/lib/apt/lists"
 
-# Makes apt's lists name a vagrant the mirror does not have (a superseded version, a missing .deb), as lists
-# fetched weeks ago do; runs inside the container (its python3), whose lists hold the real entry.
+# Makes apt's lists what lists fetched weeks ago are: their vagrant entry names a version the mirror no longer
+# has (its .deb is gone), and their InRelease, older than the mirror's, lists those files' hashes (so that
+# `apt-get update` fetches the current ones). Runs inside the container, on its python3.
 SUPERSEDE = r"""
-import glob, re
+import glob, hashlib, os, re
 count = 0
 for path in glob.glob("/var/lib/apt/lists/*_Packages"):
     text = open(path).read()
@@ -50,7 +51,26 @@ for path in glob.glob("/var/lib/apt/lists/*_Packages"):
         count += 1
         version = re.search(r"^Version: (\S+)$", stanza.group(0), re.M).group(1)
         return stanza.group(0).replace(version, version + "~old1")
-    open(path, "w").write(re.sub(r"(?s)Package: .*?(?:\n\n|\Z)", older, text))
+    new = re.sub(r"(?s)Package: .*?(?:\n\n|\Z)", older, text)
+    if new == text:
+        continue
+    open(path, "w").write(new)
+    # the Release file that came with such lists names their hashes: an older InRelease, so apt refetches
+    prefix, _, target = path.partition("_dists_")
+    suite, _, rest = target.partition("_")
+    release = f"{prefix}_dists_{suite}_InRelease"
+    name = rest.replace("_", "/")
+    data = new.encode()
+    sums = {"MD5Sum": hashlib.md5(data).hexdigest(), "SHA256": hashlib.sha256(data).hexdigest()}
+    lines, section = [], None
+    for line in open(release).read().splitlines():
+        if not line.startswith(" "):
+            section = line.rstrip(":")
+        elif section in sums and line.split()[-1] == name:
+            line = f" {sums[section]} {len(data)} {name}"
+        lines.append(line)
+    open(release, "w").write("\n".join(lines) + "\n")
+    os.utime(release, (946684800, 946684800))  # 2000-01-01: older than the mirror's, so it answers 200
 assert count, "no vagrant entry in the apt lists"
 print(f"vagrant: {count} entries now name a version the mirror does not have")
 """
@@ -137,8 +157,8 @@ def _install_vagrant_over(machine: Machine, lists_age: str, step: str) -> str:
     """Remove vagrant, make the lists name a superseded vagrant, age them; the output of ./lab's install."""
     machine.sh(
         "apt-get remove -y -qq vagrant >/dev/null && apt-get update -qq "
-        f"&& python3 -c {shlex.quote(SUPERSEDE)} && rm -f /var/cache/apt/*.bin "
-        f"&& touch -d {shlex.quote(lists_age)} {LISTS} {LISTS}/*",
+        f"&& touch -d {shlex.quote(lists_age)} {LISTS} {LISTS}/* "
+        f"&& python3 -c {shlex.quote(SUPERSEDE)} && rm -f /var/cache/apt/*.bin",
         timeout=600,
         step=f"{step}: prepare the lists",
     )
