@@ -365,10 +365,11 @@ def test_cli(lab: Agent) -> None:
     assert "/var/log/nginx from logs (rw)" in walkthrough
     assert "EmptyDir (a temporary directory that shares a pod's lifetime)" in walkthrough
 
-    assert "crashing" in cli(lab, "logs", "crasher")
-    assert "crashing" in cli(lab, "logs", "crasher", "--previous")
-    assert cli(lab, "logs", "once") == "finished\n"
-    assert "prepared" in cli(lab, "logs", "withinit", "-c", "prepare")
+    logs_dir = ["--pod-logs-dir", str(lab.logs_dir)]  # the test agent's own (/var/log/pods by default)
+    assert "crashing" in cli(lab, "logs", "crasher", *logs_dir)
+    assert "crashing" in cli(lab, "logs", "crasher", "--previous", *logs_dir)
+    assert cli(lab, "logs", "once", *logs_dir) == "finished\n"
+    assert "prepared" in cli(lab, "logs", "withinit", "-c", "prepare", *logs_dir)
     result = subprocess.run(
         [
             sys.executable,
@@ -399,6 +400,7 @@ def test_cli(lab: Agent) -> None:
             "--tail",
             "1",
             "crasher",
+            *logs_dir,
         ],
         stdout=subprocess.PIPE,
         text=True,

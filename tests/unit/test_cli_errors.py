@@ -3,7 +3,7 @@
 Each case runs the real command as a subprocess (the pykubelet CLI, ``python -m labctl``, ``./lab``) and
 checks: a non-zero exit, no "Traceback", and the words that tell the user what happened or what to do.
 No Docker is needed: the agent's read-only port is a small fake served here on loopback (or an unused
-loopback port, for "no agent"), and "no permission" is a root-only socket read as the ``nobody`` user.
+loopback port, for "no agent"), and "no permission" is a root-only log file read as the ``nobody`` user.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PYKUBELET = str(Path(sys.executable).parent / "pykubelet")
+UID = "0123456789abcdef0123456789abcdef"
 POD = {
-    "metadata": {"name": "web-node1", "namespace": "default", "uid": "u1", "annotations": {}},
+    "metadata": {"name": "web-node1", "namespace": "default", "uid": UID, "annotations": {}},
     "spec": {"nodeName": "node1", "containers": [{"name": "web", "image": "nginx:1.22"}]},
     "status": {
         "phase": "Running",
@@ -77,20 +78,20 @@ def unused_port() -> str:
 
 
 @pytest.fixture
-def root_only_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A listening unix socket only root may use (mode 0600 root; 0000 when the tests do not run as root)."""
-    directory = tmp_path_factory.mktemp("engine")
-    directory.chmod(0o755)
-    for parent in directory.parents:  # let `nobody` reach it
+def root_only_logs(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A pod logs dir whose web/0.log only root may read (0600; 0000 when the tests do not run as root)."""
+    directory = tmp_path_factory.mktemp("podlogs")
+    for parent in [directory, *directory.parents]:  # let `nobody` reach it
         if parent == Path("/tmp") or not str(parent).startswith("/tmp/"):
             break
         parent.chmod(parent.stat().st_mode | 0o005)
-    path = directory / "docker.sock"
-    with socket.socket(socket.AF_UNIX) as listener:
-        listener.bind(str(path))
-        listener.listen(1)
-        path.chmod(0o600 if os.geteuid() == 0 else 0)
-        yield f"unix://{path}"
+    log = directory / f"default_web-node1_{UID}" / "web" / "0.log"
+    log.parent.mkdir(parents=True)
+    for parent in (log.parent, log.parent.parent):
+        parent.chmod(0o755)
+    log.write_text('{"log":"hello\\n","stream":"stdout","time":"2026-01-01T00:00:00Z"}\n')
+    log.chmod(0o600 if os.geteuid() == 0 else 0)
+    return str(directory)
 
 
 def as_nobody() -> list[str]:
@@ -193,16 +194,15 @@ def test_the_read_only_port_serves_any_user(server: str) -> None:
         assert "web-node1" in result.stdout or "No events" in result.stdout
 
 
-def test_logs_without_access_to_the_engine_say_to_use_sudo(server: str, root_only_socket: str) -> None:
-    command = [PYKUBELET, "--server", server, "logs", "web", "--container-runtime-endpoint", root_only_socket]
-    said = fails_cleanly([*as_nobody(), *command], "needs root or the docker group: sudo pykubelet")
-    assert f"sudo pykubelet --server {server} logs web" in said
+def test_logs_without_access_to_the_log_file_say_to_use_sudo(server: str, root_only_logs: str) -> None:
+    command = [PYKUBELET, "--server", server, "logs", "web", "--pod-logs-dir", root_only_logs]
+    said = fails_cleanly([*as_nobody(), *command], "needs root", "sudo pykubelet")
+    assert f"sudo pykubelet --server {server} logs web --pod-logs-dir {root_only_logs}" in said
 
 
-def test_logs_without_an_engine_say_where_to_run_them(server: str, tmp_path: Path) -> None:
-    endpoint = f"unix://{tmp_path}/absent.sock"
-    command = [PYKUBELET, "--server", server, "logs", "web", "--container-runtime-endpoint", endpoint]
-    fails_cleanly(command, f"no Docker engine answers at {endpoint}", "./lab ssh")
+def test_logs_without_a_log_file_say_where_they_looked(server: str, tmp_path: Path) -> None:
+    command = [PYKUBELET, "--server", server, "logs", "web", "--pod-logs-dir", str(tmp_path)]
+    fails_cleanly(command, f"no log file at {tmp_path}/default_web-node1_{UID}/web/0.log", "--pod-logs-dir")
 
 
 def test_a_closed_pipe_ends_quietly(server: str) -> None:

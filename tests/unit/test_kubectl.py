@@ -417,9 +417,9 @@ def test_find_pod_takes_the_full_name_or_the_manifest_name() -> None:
 
 def test_logs_reads_the_current_or_the_previous_instance() -> None:
     pod = the_pod()
-    assert pick_container(pod, None, previous=False) == "app2"
-    assert pick_container(pod, "app", previous=True) == "app1"
-    assert pick_container(pod, "setup", previous=False) == "init1"
+    assert pick_container(pod, None, previous=False) == ("app", 1)  # restartCount: the current instance
+    assert pick_container(pod, "app", previous=True) == ("app", 0)
+    assert pick_container(pod, "setup", previous=False) == ("setup", 0)
 
 
 WAITING = {"reason": "ErrImagePull"}

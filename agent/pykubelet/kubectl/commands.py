@@ -19,7 +19,7 @@ import yaml
 
 from pykubelet.kubectl.client import DEFAULT_SERVER, AgentUnreachable, fetch_items, find_pod
 from pykubelet.kubectl.describe import describe_pod
-from pykubelet.kubectl.logs import LogsError, NeedsRoot, pick_container, stream_logs
+from pykubelet.kubectl.logs import LogsError, NeedsRoot, log_file, pick_container, stream_logs
 from pykubelet.kubectl.printers import POD_HEADERS, WIDE_HEADERS, pod_row, since, table
 
 SUBCOMMANDS = ("get", "describe", "logs")
@@ -51,16 +51,14 @@ def parser() -> argparse.ArgumentParser:
     describe.add_argument("resource", choices=["pod", "pods", "po"])
     describe.add_argument("name")
     describe.add_argument("-n", "--namespace")
-    logs = sub.add_parser("logs", help="print a container's logs (from the local Docker engine)")
+    logs = sub.add_parser("logs", help="print a container's logs (from its log file on this machine)")
     logs.add_argument("pod")
     logs.add_argument("-c", "--container")
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-p", "--previous", action="store_true", help="the previous, terminated instance")
     logs.add_argument("--tail", type=int, help="only the last N lines")
     logs.add_argument("-n", "--namespace")
-    logs.add_argument(
-        "--container-runtime-endpoint", help="the Docker engine (default: $DOCKER_HOST or the socket)"
-    )
+    logs.add_argument("--pod-logs-dir", help="the agent's --pod-logs-dir (default /var/log/pods)")
     for command in (get, describe, logs):  # like kubectl, --server also after the subcommand
         command.add_argument("--server", default=argparse.SUPPRESS, help=SERVER_HELP)
     return p
@@ -148,8 +146,8 @@ def _describe(args: argparse.Namespace) -> int:
 
 def _logs(args: argparse.Namespace) -> int:
     pod = _one_pod(args, args.pod)
-    container_id = pick_container(pod, args.container, args.previous)
-    stream_logs(container_id, args.follow, args.tail, args.container_runtime_endpoint)
+    container, instance = pick_container(pod, args.container, args.previous)
+    stream_logs(log_file(pod, container, instance, args.pod_logs_dir), args.follow, args.tail)
     return 0
 
 

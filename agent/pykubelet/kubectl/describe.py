@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from pykubelet.kubectl.printers import parse_time, since, table
+from pykubelet.kubectl.printers import since, table
+from pykubelet.runtime.api import parse_time
 
 
 def _rfc1123z(value: str | None) -> str:

@@ -1,26 +1,26 @@
-"""``pykubelet logs``: a container's output, read from the local Docker engine.
+"""``pykubelet logs``: a container's output, read from its log file as the kubelet reads it.
 
-The agent's ``/pods`` says which Docker container is the current instance (``containerID``) and which
-was the previous one (``lastState.terminated.containerID``), exactly what ``kubectl logs [--previous]``
-needs; the bytes then come from Docker, as the kubelet's ``/containerLogs`` would have served them.
-The kubelet serves those on its authenticated port, never on the read-only one, so reading them takes
-what the Docker socket takes: root or the docker group. Without it the user is told exactly that, and
-the command to rerun.
+The agent's ``/pods`` says which instance of a container is current (``restartCount``) and whether a
+previous one ended (``lastState.terminated``), exactly what ``kubectl logs [--previous]`` needs; the bytes
+then come from ``<pod-logs-dir>/<ns>_<pod>_<uid>/<container>/<n>.log``, which the kubelet keeps on
+either runtime (a link to Docker's log on a Docker node, the CRI log itself on containerd), decoded by
+``pykubelet.podlogs``. The kubelet serves logs on its authenticated port, never on the read-only one, so
+reading them takes what those files take: root. Without it the user is told exactly that, and the
+command to rerun.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+import time
+from pathlib import Path
+from typing import Any, BinaryIO
 
-import docker
-import docker.errors
-import requests.exceptions
+from pykubelet import podlogs, safepath
 
-from pykubelet.runtime.docker import API_VERSION
-
-DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"
+DEFAULT_POD_LOGS_DIR = "/var/log/pods"
+FOLLOW_POLL = 0.25  # seconds between looks at a followed file
 
 
 class LogsError(Exception):
@@ -28,26 +28,11 @@ class LogsError(Exception):
 
 
 class NeedsRoot(LogsError):
-    """The Docker socket refused this user: the caller adds the command to rerun with sudo."""
+    """The log files refused this user: the caller adds the command to rerun with sudo."""
 
 
-def _os_error(exc: BaseException) -> OSError | None:
-    """The OSError under a Docker SDK / requests / urllib3 error (they wrap it in args and causes)."""
-    seen: set[int] = set()
-    todo: list[object] = [exc]
-    while todo:
-        item = todo.pop()
-        if not isinstance(item, BaseException) or id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, OSError) and item.errno is not None:
-            return item
-        todo += [*item.args, item.__cause__, item.__context__]
-    return None
-
-
-def pick_container(pod: dict[str, Any], container: str | None, previous: bool) -> str:
-    """The Docker id of the instance to read, with kubectl's messages when there is none."""
+def pick_container(pod: dict[str, Any], container: str | None, previous: bool) -> tuple[str, int]:
+    """The container and the instance (restart count) to read, with kubectl's messages when there is none."""
     spec_names = [c["name"] for c in pod["spec"].get("initContainers", []) + pod["spec"]["containers"]]
     name = pod["metadata"]["name"]
     if container is None:
@@ -67,44 +52,70 @@ def pick_container(pod: dict[str, Any], container: str | None, previous: bool) -
         None,
     )
     if previous:
-        cid = ((status or {}).get("lastState", {}).get("terminated") or {}).get("containerID")
-        if not cid:
+        if not ((status or {}).get("lastState", {}).get("terminated") or {}):
             raise LogsError(f'previous terminated container "{container}" in pod "{name}" not found')
-    else:
-        cid = (status or {}).get("containerID")
-        if not cid:
-            reason = ((status or {}).get("state", {}).get("waiting") or {}).get("reason", "ContainerCreating")
-            raise LogsError(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
-    return cid.removeprefix("docker://")
+        return container, int((status or {}).get("restartCount", 0)) - 1
+    if not (status or {}).get("containerID"):
+        reason = ((status or {}).get("state", {}).get("waiting") or {}).get("reason", "ContainerCreating")
+        raise LogsError(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
+    return container, int((status or {}).get("restartCount", 0))
 
 
-def stream_logs(container_id: str, follow: bool, tail: int | None, endpoint: str | None = None) -> None:
-    where = endpoint or os.environ.get("DOCKER_HOST") or DEFAULT_ENDPOINT
+def log_file(pod: dict[str, Any], container: str, instance: int, pod_logs_dir: str | None = None) -> Path:
+    """The log file of ``instance`` of ``container`` (``--pod-logs-dir``, else the kubelet's default)."""
+    meta = pod["metadata"]
     try:
-        client = (
-            docker.APIClient(base_url=endpoint, version=API_VERSION)
-            if endpoint
-            else docker.APIClient(version=API_VERSION)
+        return podlogs.container_log_path(
+            pod_logs_dir or DEFAULT_POD_LOGS_DIR,
+            meta["namespace"],
+            meta["name"],
+            meta["uid"],
+            container,
+            instance,
         )
-        output = client.logs(container_id, stream=True, follow=follow, tail="all" if tail is None else tail)
-        for chunk in output:
-            sys.stdout.buffer.write(chunk)
-            sys.stdout.flush()
-    except BrokenPipeError:  # the reader went away (| head): the caller ends quietly
-        raise
-    except docker.errors.NotFound as exc:
-        raise LogsError("that container is gone from Docker (it was garbage-collected)") from exc
-    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
-        cause = _os_error(exc)
-        if isinstance(cause, PermissionError):
-            raise NeedsRoot(
-                f"reading logs goes through the Docker engine's socket ({where}), which needs root or the "
-                "docker group"
-            ) from exc
-        if isinstance(cause, (FileNotFoundError, ConnectionRefusedError)):
-            raise LogsError(
-                f"no Docker engine answers at {where}: logs are read from the engine on the machine where "
-                "pykubelet runs (in the lab: ./lab ssh, then pykubelet logs ...), or name it with "
-                "--container-runtime-endpoint"
-            ) from exc
-        raise LogsError(f"cannot read logs from the Docker engine at {where}: {cause or exc}") from exc
+    except safepath.UnsafePathError as exc:
+        raise LogsError(f"the agent reported a pod this command will not read logs for: {exc}") from None
+
+
+def stream_logs(path: Path, follow: bool, tail: int | None) -> None:
+    """Print the log (its last ``tail`` lines), then with ``follow`` what is appended, until the file goes."""
+    out = sys.stdout.buffer
+    try:
+        with open(path, "rb") as fh:
+            for text in podlogs.decode_lines(_last_lines(fh, tail)):
+                out.write(text)
+            out.flush()
+            if follow:
+                _follow(fh, path, out)
+    except PermissionError as exc:
+        raise NeedsRoot(
+            f"reading {path} needs root (the container logs under {path.parent.parent} are root's)"
+        ) from exc
+    except FileNotFoundError as exc:
+        raise LogsError(
+            f"no log file at {path}: the container is gone (garbage-collected), or the agent keeps its "
+            "logs elsewhere (pass its --pod-logs-dir)"
+        ) from exc
+
+
+def _last_lines(fh: BinaryIO, tail: int | None) -> list[bytes]:
+    lines = fh.readlines()
+    return lines if tail is None else lines[-tail:] if tail > 0 else []
+
+
+def _follow(fh: BinaryIO, path: Path, out: BinaryIO) -> None:
+    """``-f``: print lines as they are appended; ends when the file is removed (or on Ctrl-C)."""
+    pending = b""
+    while True:
+        chunk = fh.readline()
+        if not chunk:
+            if not os.path.lexists(path):
+                return
+            time.sleep(FOLLOW_POLL)
+            continue
+        pending += chunk
+        if pending.endswith(b"\n"):
+            for text in podlogs.decode_lines([pending]):
+                out.write(text)
+            out.flush()
+            pending = b""

@@ -1,0 +1,70 @@
+"""Container log files as the kubelet reads them (``pkg/kubelet/kuberuntime/logs/logs.go``).
+
+Every container's log is at ``<pod-logs-dir>/<ns>_<pod>_<uid>/<container>/<restartCount>.log``: on a
+Docker node a link to Docker's json-file log (one JSON object a line: ``{"log": "...", "stream": ...}``),
+on a CRI node the runtime's own file in the CRI format (``<RFC3339Nano> <stdout|stderr> <P|F> <text>``,
+``P`` marking a line the runtime split). The kubelet's log reader accepts both, line by line, and so does
+this one, so ``pykubelet logs`` and the termination message's ``FallbackToLogsOnError`` work the same on
+either runtime without asking it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from pykubelet import safepath
+
+__all__ = ["container_log_path", "decode_lines", "tail"]
+
+_CRI_STREAMS = (b"stdout", b"stderr")
+
+
+def container_log_path(pod_logs_dir: str, namespace: str, pod: str, uid: str, container: str, n: int) -> Path:
+    """Where the kubelet keeps instance ``n`` of a container's log; checked to stay in ``pod_logs_dir``."""
+    return safepath.beneath(
+        pod_logs_dir, f"{namespace}_{pod}_{safepath.check_uid(uid)}", container, f"{n}.log"
+    )
+
+
+def decode_lines(raw_lines: Iterable[bytes]) -> Iterator[bytes]:
+    """What the container wrote, from the lines of a log file in either format (partial CRI lines joined)."""
+    partial = b""
+    for raw in raw_lines:
+        text, complete = _decode(raw)
+        partial += text
+        if complete:
+            yield partial
+            partial = b""
+    if partial:
+        yield partial
+
+
+def _decode(raw: bytes) -> tuple[bytes, bool]:
+    """One file line -> (the bytes the container wrote, whether that ends its line)."""
+    line = raw.rstrip(b"\n")
+    if line.startswith(b"{"):
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict) and isinstance(entry.get("log"), str):
+            text = entry["log"].encode()
+            return text, text.endswith(b"\n")
+    parts = line.split(b" ", 3)
+    if len(parts) >= 3 and parts[1] in _CRI_STREAMS and parts[2] in (b"P", b"F"):
+        text = parts[3] if len(parts) == 4 else b""
+        return (text, False) if parts[2] == b"P" else (text + b"\n", True)
+    return raw if raw.endswith(b"\n") else raw + b"\n", True  # neither format: as it is
+
+
+def tail(path: str | os.PathLike[str], lines: int | None = None, max_bytes: int | None = None) -> bytes:
+    """The last ``lines`` lines (all when None) of the log, at most its last ``max_bytes`` bytes."""
+    with open(path, "rb") as fh:
+        kept: deque[bytes] = deque(maxlen=lines) if lines is not None else deque()
+        kept.extend(decode_lines(fh))
+    text = b"".join(kept)
+    return text[-max_bytes:] if max_bytes is not None else text

@@ -1,0 +1,48 @@
+"""Log files in both formats the kubelet reads: Docker's json-file lines and the CRI's (``logs.go``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pykubelet import podlogs, safepath
+
+DOCKER = (
+    b'{"log":"first line\\n","stream":"stdout","time":"2026-01-01T00:00:00.1Z"}\n'
+    b'{"log":"no newline yet ","stream":"stderr","time":"2026-01-01T00:00:00.2Z"}\n'
+    b'{"log":"then the rest\\n","stream":"stderr","time":"2026-01-01T00:00:00.3Z"}\n'
+)
+CRI = (
+    b"2026-01-01T00:00:00.100000000Z stdout F first line\n"
+    b"2026-01-01T00:00:00.200000000Z stderr P no newline yet \n"
+    b"2026-01-01T00:00:00.300000000Z stderr F then the rest\n"
+    b"2026-01-01T00:00:00.400000000Z stdout F \n"
+)
+
+
+@pytest.mark.parametrize("raw", [DOCKER, CRI], ids=["docker-json-file", "cri"])
+def test_both_formats_give_what_the_container_wrote(raw: bytes) -> None:
+    lines = list(podlogs.decode_lines(raw.splitlines(keepends=True)))
+    assert lines[:2] == [b"first line\n", b"no newline yet then the rest\n"]
+
+
+def test_a_line_in_neither_format_is_kept_as_it_is() -> None:
+    assert list(podlogs.decode_lines([b"plain text"])) == [b"plain text\n"]
+
+
+def test_tail_keeps_the_last_lines_and_bytes(tmp_path: Path) -> None:
+    log = tmp_path / "0.log"
+    log.write_bytes(CRI)
+    assert podlogs.tail(log, lines=2) == b"no newline yet then the rest\n\n"
+    assert podlogs.tail(log, max_bytes=5) == b"rest\n\n"[-5:]
+
+
+def test_the_path_is_the_kubelets_and_stays_in_its_directory(tmp_path: Path) -> None:
+    uid = "0123456789abcdef0123456789abcdef"
+    path = podlogs.container_log_path(str(tmp_path), "default", "web-node1", uid, "nginx", 2)
+    assert path == tmp_path / f"default_web-node1_{uid}" / "nginx" / "2.log"
+    with pytest.raises(safepath.UnsafePathError):
+        podlogs.container_log_path(str(tmp_path), "default", "web", "../../etc", "nginx", 0)
+    with pytest.raises(safepath.UnsafePathError):
+        podlogs.container_log_path(str(tmp_path), "default", "web", uid, "../x", 0)
