@@ -16,6 +16,7 @@ import pytest
 
 from pykubelet import volumes
 from pykubelet.events import Recorder
+from pykubelet.runtime.docker import convert
 from pykubelet.runtime.fake import FakeRuntime
 from pykubelet.runtime.manager import RuntimeManager
 from tests.unit.conftest import make_pod
@@ -94,3 +95,9 @@ async def test_run_as_non_root_is_checked_against_the_image_user(
     suffix = f' (pod: "{pod.name}_{pod.namespace}({pod.uid})", container: app)'
     assert reason == ("CreateContainerConfigError", message + suffix)
     assert f"Error: {message}{suffix}" in [e["message"] for e in recorder.list()]
+
+
+def test_docker_reports_the_images_configured_user() -> None:
+    assert convert.image({"Id": "sha256:x", "Config": {"User": "101:101"}}).user == "101:101"
+    assert convert.image({"Id": "sha256:x", "Config": {"User": ""}}).user == ""
+    assert convert.image({"Id": "sha256:x"}).user == ""
