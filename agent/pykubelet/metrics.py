@@ -21,8 +21,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.registry import Collector
 
-disable_created_metrics()  # process-wide, as the kubelet: no *_created series on any registry
-
+disable_created_metrics()  # type: ignore[no-untyped-call]  # process-wide, as the kubelet: no *_created series on any registry
 
 
 def exponential_buckets(start: float, factor: float, count: int) -> tuple[float, ...]:

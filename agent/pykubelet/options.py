@@ -104,7 +104,7 @@ def split_header_flag(text: str) -> list[Header]:
     """``--manifest-url-header 'a:hello,b:again,b:more'`` as ``ColonSeparatedMultimapStringString.Set``
     reads it: comma-separated ``key:value`` pairs, split at the first colon, both sides trimmed, empty
     pairs skipped; a repeated key adds a value."""
-    headers = []
+    headers: list[Header] = []
     for pair in text.split(","):
         if not pair:
             continue
@@ -119,7 +119,7 @@ def _config_headers(raw: Any) -> list[Header]:
     """``staticPodURLHeader`` is ``map[string][]string``: every value of every name, in order."""
     if not isinstance(raw, dict):
         raise ValueError("must be a mapping of header name to a list of values")
-    headers = []
+    headers: list[Header] = []
     for name, values in raw.items():
         if not isinstance(values, list):
             raise ValueError(f"{name}: must be a list of values, e.g. {name}: [{values!r}]")

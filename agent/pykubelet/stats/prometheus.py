@@ -30,6 +30,9 @@ log = logging.getLogger("pykubelet.stats")
 Summary = Mapping[str, Any]
 NANOS = 1e9
 CADVISOR_LABELS = ["container", "id", "image", "name", "namespace", "pod"]
+_G = GaugeMetricFamily
+# cAdvisor's families in collect()'s order: the CPU counter, then eight gauges.
+_CadvisorFamilies = tuple[CounterMetricFamily, _G, _G, _G, _G, _G, _G, _G, _G]
 
 
 def _seconds(stamp: str | None) -> float | None:
@@ -169,7 +172,7 @@ class CadvisorCollector(Collector):
         self._machine = machine
 
     def describe(self) -> Iterable[Metric]:
-        return self._families()
+        return list(self._families())
 
     def collect(self) -> Iterable[Metric]:
         families = self._families()
@@ -179,7 +182,7 @@ class CadvisorCollector(Collector):
         except Exception as exc:
             log.error("Error getting container stats for the cadvisor metrics endpoint: %s", exc)
             scrape_error.add_metric([], 1)
-            return families
+            return list(families)
         scrape_error.add_metric([], 0)
         rows = [(["", "/", "", "", "", ""], summary.get("node") or {})]
         for pod in summary.get("pods", []):
@@ -219,12 +222,13 @@ class CadvisorCollector(Collector):
         machine_labels = [str(machine.get(k, "")) for k in ("boot_id", "machine_id", "system_uuid")]
         cores.add_metric(machine_labels, machine.get("num_cores", 0))
         memory.add_metric(machine_labels, machine.get("memory_capacity", 0))
-        return families
+        return list(families)
 
     @staticmethod
-    def _families() -> list[Metric]:
+    def _families() -> _CadvisorFamilies:
+        """cAdvisor's families, empty: the CPU counter, then the gauges, in :meth:`collect`'s order."""
         machine_labels = ["boot_id", "machine_id", "system_uuid"]
-        return [
+        return (
             CounterMetricFamily(
                 "container_cpu_usage_seconds_total",
                 "Cumulative cpu time consumed in seconds.",
@@ -257,7 +261,7 @@ class CadvisorCollector(Collector):
             GaugeMetricFamily(
                 "machine_memory_bytes", "Amount of memory installed on the machine.", labels=machine_labels
             ),
-        ]
+        )
 
 
 def _statuses(pod_list: Mapping[str, Any]) -> dict[tuple[str, str], Mapping[str, Any]]:
