@@ -24,10 +24,10 @@ _CRI_STREAMS = (b"stdout", b"stderr")
 
 
 def container_log_path(pod_logs_dir: str, namespace: str, pod: str, uid: str, container: str, n: int) -> Path:
-    """Where the kubelet keeps instance ``n`` of a container's log; checked to stay in ``pod_logs_dir``."""
-    return safepath.beneath(
-        pod_logs_dir, f"{namespace}_{pod}_{safepath.check_uid(uid)}", container, f"{n}.log"
-    )
+    """Where the kubelet keeps instance ``n`` of a container's log; its directory is checked to stay in
+    ``pod_logs_dir``. The file itself may be a link out (to Docker's own log): that is the layout."""
+    directory = safepath.beneath(pod_logs_dir, f"{namespace}_{pod}_{safepath.check_uid(uid)}", container)
+    return directory / f"{int(n)}.log"
 
 
 def decode_lines(raw_lines: Iterable[bytes]) -> Iterator[bytes]:

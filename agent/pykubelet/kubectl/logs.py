@@ -51,14 +51,27 @@ def pick_container(pod: dict[str, Any], container: str | None, previous: bool) -
         ),
         None,
     )
+    return container, _instance(status or {}, container, name, previous)
+
+
+def _instance(status: dict[str, Any], container: str, pod: str, previous: bool) -> int:
+    """Which instance's log to read, as the kubelet's ``validateContainerLogStatus`` picks a container.
+
+    A waiting container (CrashLoopBackOff) has no current instance: both ways read the one that last
+    ended, which is instance ``restartCount``; with one running or terminated, ``--previous`` is the one
+    before it.
+    """
+    state = status.get("state") or {}
+    last_ended = bool((status.get("lastState") or {}).get("terminated"))
+    count = int(status.get("restartCount", 0))
     if previous:
-        if not ((status or {}).get("lastState", {}).get("terminated") or {}):
-            raise LogsError(f'previous terminated container "{container}" in pod "{name}" not found')
-        return container, int((status or {}).get("restartCount", 0)) - 1
-    if not (status or {}).get("containerID"):
-        reason = ((status or {}).get("state", {}).get("waiting") or {}).get("reason", "ContainerCreating")
-        raise LogsError(f'container "{container}" in pod "{name}" is waiting to start: {reason}')
-    return container, int((status or {}).get("restartCount", 0))
+        if not last_ended:
+            raise LogsError(f'previous terminated container "{container}" in pod "{pod}" not found')
+        return count if "waiting" in state else count - 1
+    if not ("running" in state or "terminated" in state or last_ended):
+        reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
+        raise LogsError(f'container "{container}" in pod "{pod}" is waiting to start: {reason}')
+    return count
 
 
 def log_file(pod: dict[str, Any], container: str, instance: int, pod_logs_dir: str | None = None) -> Path:
