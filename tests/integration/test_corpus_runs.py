@@ -49,6 +49,7 @@ def test_the_whole_corpus_in_one_agent(agent_factory) -> None:  # type: ignore[n
     for manifest in EXPECTED:
         agent.write(manifest, (CORPUS / manifest).read_text())
     runs, refused, rejected = by_outcome("runs"), by_outcome("refused"), by_outcome("rejected")
+    blocked = by_outcome("blocked")
 
     def statuses() -> dict[str, dict[str, Any]]:
         return {p["metadata"]["name"].removesuffix(f"-{agent.node}"): p["status"] for p in agent.pods()}
@@ -68,6 +69,17 @@ def test_the_whole_corpus_in_one_agent(agent_factory) -> None:  # type: ignore[n
             status = current.get(pod_name(manifest)) or {}
             if (status.get("phase"), status.get("reason")) != ("Failed", EXPECTED[manifest]["reason"]):
                 waiting.append(f"{manifest}: {status.get('phase')} {status.get('reason')}")
+        for manifest in blocked:
+            waits = [
+                (c.get("state") or {}).get("waiting") or {}
+                for c in (current.get(pod_name(manifest)) or {}).get("containerStatuses", [])
+            ]
+            if not any(
+                w.get("reason") == EXPECTED[manifest]["reason"]
+                and EXPECTED[manifest]["message"] in w.get("message", "")
+                for w in waits
+            ):
+                waiting.append(f"{manifest}: {waits}")
         return waiting
 
     started = time.monotonic()
@@ -87,7 +99,7 @@ def test_the_whole_corpus_in_one_agent(agent_factory) -> None:  # type: ignore[n
     for manifest in refused:
         assert EXPECTED[manifest]["reason"] in report[manifest].get("error", ""), report.get(manifest)
         assert pod_name(manifest) not in statuses()
-    for manifest in runs + rejected:
+    for manifest in runs + rejected + blocked:
         item = report[manifest]
         assert "error" not in item, item
         warned = sorted(w["field"] for w in item["warnings"])

@@ -101,9 +101,9 @@ def test_container_labels_write_annotations_with_the_prefix() -> None:
     assert labels["annotation.io.kubernetes.container.terminationMessagePath"] == "/dev/termination-log"
     assert (
         labels["annotation.io.kubernetes.container.preStopHandler"]
-        == '{"exec": {"command": ["nginx", "-s", "quit"]}}'
+        == '{"exec":{"command":["nginx","-s","quit"]}}'  # compact, as Go's encoder writes it
     )
-    assert labels["annotation.io.kubernetes.container.ports"] == '[{"containerPort": 80}]'
+    assert labels["annotation.io.kubernetes.container.ports"] == '[{"containerPort":80}]'
     assert labels[convert.SANDBOX_ID] == "abc"
     assert labels[convert.LOG_PATH] == "/var/log/pods/x/nginx/2.log"
     assert labels[convert.DOCKER_TYPE] == "container"
