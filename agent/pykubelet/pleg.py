@@ -73,7 +73,7 @@ class PLEG:
                 raise
             except Exception as exc:
                 reason = str(exc) or type(exc).__name__
-            self._set_health(False, f"container runtime is down: {reason}")
+            self._set_health(False, reason)  # (whoever shows it says "container runtime is down: ...")
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_RECONNECT_DELAY)
 
@@ -109,7 +109,7 @@ class PLEG:
         try:
             summaries = await self.runtime.list_summaries()
         except Exception as exc:
-            self._set_health(False, f"container runtime is down: {exc}")
+            self._set_health(False, str(exc) or type(exc).__name__)
             return
         self.last_relist = time.monotonic()
         snapshot = {s.id: s.state for s in summaries}

@@ -219,11 +219,6 @@ async def test_a_runtime_that_goes_down_fails_healthz_and_the_runtime_gauge(
     assert (status, body) == (200, b"ok")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: pleg.py passes 'container runtime is down: ...' to RuntimeState.set and "
-    "Kubelet.health_checks adds the same prefix again",
-)
 async def test_a_broken_event_stream_is_reported_once_in_healthz(start: Start) -> None:
     agent = await start(read_only_port=False)
     agent.fake.set_down("connection refused")

@@ -103,7 +103,7 @@ async def test_a_broken_stream_marks_the_runtime_down_until_a_reconnect_is_annou
     await until("the stream connected", lambda: pleg.healthy)
     fake.set_down("the engine restarted")
     await until("the runtime marked down", lambda: not pleg.healthy)
-    assert "container runtime is down" in pleg.runtime_error and "the engine restarted" in pleg.runtime_error
+    assert "the engine restarted" in pleg.runtime_error
     await asyncio.sleep(0.05)
     assert not pleg.healthy  # retries fail while it is down
     fake.set_up()

@@ -272,11 +272,6 @@ async def test_unknown_paths_are_refused_in_plain_words(serve: Serve) -> None:
     assert response.status == 404
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: aiohttp's parser refuses a request line over 8190 bytes with its own 400 before the "
-    "read_only middleware's 414 (MAX_URL = 8192) can answer; the 414 branch is unreachable",
-)
 async def test_a_huge_url_is_414_as_on_the_kubelet(serve: Serve) -> None:
     client = await serve(FakeHost(), enable_ui=False)
     response = await client.get("/pods?x=" + "a" * routes.MAX_URL)

@@ -147,7 +147,11 @@ def build_app(
 ) -> web.Application:
     """The read-only port's routes, behind ``guard`` (a fresh one with the defaults if not given);
     with ``enable_ui``, the lab dashboard under ``/ui/`` too."""
-    app = web.Application(middlewares=[read_only], client_max_size=64 * 1024)
+    # aiohttp's parser refuses a request line over 8190 bytes with its own bare 400; a little room past
+    # MAX_URL lets the read_only middleware answer 414 as the kubelet's Go server does.
+    app = web.Application(
+        middlewares=[read_only], client_max_size=64 * 1024, handler_args={"max_line_size": MAX_URL + 64}
+    )
     install(app, guard or ConnectionGuard())
     app[HOST] = host
     add = app.router.add_get
