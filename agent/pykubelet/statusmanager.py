@@ -121,7 +121,7 @@ class StatusManager:
             "phase": "Failed",
             "reason": rejection.reason,
             "message": rejection.message,
-            "hostIP": self._host_ip,
+            # No hostIP: a kubelet without an API client leaves hostIP/hostIPs out (status.py says why).
             "qosClass": pod_qos(pod.spec),
             "startTime": pod_status.now(),
         }
