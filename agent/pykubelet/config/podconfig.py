@@ -191,8 +191,7 @@ def make_sources(options: Options, node_name: str, config: PodConfig) -> list[Fi
         sources.append(
             URLSource(
                 options.manifest_url,
-                # a MultiDict: every value of a repeated header (URLSource's annotation says dict)
-                parse_headers(options.manifest_url_header),  # type: ignore[arg-type]
+                parse_headers(options.manifest_url_header),  # a MultiDict: every value of a repeated name
                 node_name,
                 options.http_check_frequency,
                 config.channel("http"),

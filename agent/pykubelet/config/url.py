@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Final
 
 import aiohttp
@@ -49,7 +49,7 @@ class URLSource:
     def __init__(
         self,
         url: str,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         node_name: str,
         check_frequency: float,
         on_update: Callable[[Snapshot], None],
@@ -60,6 +60,8 @@ class URLSource:
     ) -> None:
         self.url = url
         self.strict = strict  # --strict-manifests: an unknown field refuses the pod
+        # Usually options.parse_headers' MultiDict (a repeated name keeps every value): its items() give
+        # every pair, and each is sent as its own header line, as Go's req.Header sends a []string.
         self.headers = headers
         self.node_name = node_name
         self.check_frequency = check_frequency
@@ -128,7 +130,8 @@ class URLSource:
         url = URL(self.url)
         visited = {url}
         for _ in range(MAX_REDIRECTS + 1):
-            headers = self.headers if _origin(url) == self._origin else {}
+            # As (name, value) pairs: aiohttp sends each pair, whatever Mapping the headers came in.
+            headers = list(self.headers.items()) if _origin(url) == self._origin else []
             async with session.get(url, headers=headers, allow_redirects=False) as response:
                 if response.status in _REDIRECT_STATUSES:
                     url = _redirect_target(url, response)
