@@ -18,9 +18,10 @@ from pathlib import Path
 
 from pykubelet import safepath
 
-__all__ = ["container_log_path", "decode_lines", "tail"]
+__all__ = ["container_log_path", "decode_lines", "read_last_bytes", "tail"]
 
 _CRI_STREAMS = (b"stdout", b"stderr")
+READ_LIMIT = 1 << 20  # how far back a tail reads at most: a huge log costs one bounded read
 
 
 def container_log_path(pod_logs_dir: str, namespace: str, pod: str, uid: str, container: str, n: int) -> Path:
@@ -61,10 +62,22 @@ def _decode(raw: bytes) -> tuple[bytes, bool]:
     return raw if raw.endswith(b"\n") else raw + b"\n", True  # neither format: as it is
 
 
-def tail(path: str | os.PathLike[str], lines: int | None = None, max_bytes: int | None = None) -> bytes:
-    """The last ``lines`` lines (all when None) of the log, at most its last ``max_bytes`` bytes."""
+def read_last_bytes(path: str | os.PathLike[str], size: int) -> bytes:
+    """The last ``size`` bytes of a file (the kubelet's ``tail.ReadAtMost``)."""
     with open(path, "rb") as fh:
-        kept: deque[bytes] = deque(maxlen=lines) if lines is not None else deque()
-        kept.extend(decode_lines(fh))
+        fh.seek(0, os.SEEK_END)
+        fh.seek(max(0, fh.tell() - size))
+        return fh.read(size)
+
+
+def tail(path: str | os.PathLike[str], lines: int | None = None, max_bytes: int | None = None) -> bytes:
+    """What the container wrote last: its last ``lines`` lines (all when None), at most ``max_bytes`` bytes
+    of them, read from at most the last :data:`READ_LIMIT` bytes of the file."""
+    raw = read_last_bytes(path, READ_LIMIT)
+    file_lines = raw.splitlines(keepends=True)
+    if len(raw) == READ_LIMIT and file_lines:
+        file_lines = file_lines[1:]  # the read began inside a line
+    kept: deque[bytes] = deque(maxlen=lines) if lines is not None else deque()
+    kept.extend(decode_lines(file_lines))
     text = b"".join(kept)
     return text[-max_bytes:] if max_bytes is not None else text

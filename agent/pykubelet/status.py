@@ -20,7 +20,8 @@ from pykubelet.runtime.actions import group_by_name, latest_sandbox
 from pykubelet.runtime.api import Container, Image
 from pykubelet.runtime.containers import PodRuntimeState
 
-TerminationReader = Callable[[str, str, int], str]
+# (pod uid, container name, restart count, the record: for FallbackToLogsOnError) -> the message
+TerminationReader = Callable[[str, str, int, "Container | None"], str]
 ImageLookup = Callable[[str], "Image | None"]
 ProbeFlags = Callable[[Container], "tuple[bool, bool]"]  # (started, ready) of a running container
 
@@ -36,8 +37,12 @@ def now() -> str:
 
 
 def _image_ref(container: Container, lookup: ImageLookup) -> str:
+    """``imageID``: dockershim wrote ``docker-pullable://<repo@digest>`` (or ``docker://<id>`` for an image
+    with no digest); a CRI runtime's kubelet shows the image's digest reference (or its id) as it is."""
     info = lookup(container.image_id) if container.image_id else None
     digests = info.repo_digests if info is not None else ()
+    if container.runtime != "docker":
+        return digests[0] if digests else container.image_id
     if digests:
         return f"docker-pullable://{digests[0]}"
     return f"docker://{container.image_id}" if container.image_id else ""
@@ -55,7 +60,7 @@ def _state_of(c: Container, termination: TerminationReader) -> dict[str, Any]:
     if c.state == "created":
         return {"waiting": {"reason": "ContainerCreating"}}
     message = c.message
-    extra = termination(c.pod_uid, c.name, c.attempt) if c.kind != "sandbox" else ""
+    extra = termination(c.pod_uid, c.name, c.attempt, c) if c.kind != "sandbox" else ""
     if extra:
         message = f"{message}: {extra}" if message else extra
     terminated: dict[str, Any] = {

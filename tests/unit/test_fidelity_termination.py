@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pykubelet import podlogs
 from pykubelet.runtime import labels as L
 from pykubelet.runtime.api import Container
-from pykubelet.runtime.containers import log_tail
 from pykubelet.runtime.manager import RuntimeManager
 from tests.unit.conftest import make_pod
 
@@ -85,4 +85,4 @@ def test_the_cri_log_format_joins_partial_lines(tmp_path: Path) -> None:
         "2026-01-01T00:00:00.1Z stdout P half \n2026-01-01T00:00:00.2Z stdout F and half\n"
         "2026-01-01T00:00:00.3Z stderr F err\n"
     )
-    assert log_tail(str(path)) == "half and half\nerr\n"
+    assert podlogs.tail(path, 80, 2048) == b"half and half\nerr\n"

@@ -77,7 +77,7 @@ def status_of(
         state or PodRuntimeState(),
         previous,
         host_ip="10.0.0.1",
-        termination=lambda uid, name, n: "",
+        termination=lambda *_: "",
         images=lambda image_id: None,
     )
 
@@ -213,7 +213,7 @@ async def test_a_synced_pod_is_running_with_the_sandbox_ip_and_runtime_ids(
     app = s["containerStatuses"][0]
     assert s["phase"] == "Running" and s["podIP"] == fake.find("POD").ip
     assert app["containerID"] == f"fake://{fake.find('app').id}" and app["ready"] is True
-    assert app["image"] == "busybox:1.35" and app["imageID"].startswith("docker-pullable://busybox@sha256:")
+    assert app["image"] == "busybox:1.35" and app["imageID"].startswith("busybox@sha256:")  # as a CRI runtime shows it
 
 
 async def test_a_crash_looping_container_waits_with_its_last_termination(

@@ -10,6 +10,7 @@ is left of it (at least the kubelet's 2 s minimum). Failures become the kubelet'
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pykubelet import safepath, subpath, volumes
+from pykubelet import podlogs, safepath, subpath, volumes
 from pykubelet.events import WARNING, Recorder
 from pykubelet.lifecycle import actions
 from pykubelet.lifecycle.backoff import Backoff, format_duration
@@ -43,7 +44,6 @@ ETC_HOSTS = "/etc/hosts"
 ETC_RESOLV_CONF = "/etc/resolv.conf"
 HOSTS_FILE = "etc-hosts"  # the kubelet's name, under the pod directory
 RESOLV_CONF_FILE = "resolv.conf"  # pykubelet's: dockershim rewrote the sandbox's own file instead
-_LOG_READ_LIMIT = 1 << 20  # how far back a log tail reads at most (80 very long lines)
 _CREATE_ERRORS = ("CreateContainerError", "CreateContainerConfigError")
 _PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull")
 
@@ -78,36 +78,6 @@ def _falls_back_to_logs(container: Container) -> bool:
         and container.reason != "ContainerCannotRun"
         and container.annotations.get(L.TERMINATION_MESSAGE_POLICY) == "FallbackToLogsOnError"
     )
-
-
-def _tail_bytes(path: str | os.PathLike[str], size: int) -> bytes:
-    """The last ``size`` bytes of a file (``tail.ReadAtMost``)."""
-    with open(path, "rb") as fh:
-        fh.seek(0, os.SEEK_END)
-        fh.seek(max(0, fh.tell() - size))
-        return fh.read(size)
-
-
-def log_tail(path: str, lines: int = MAX_LOG_LINES, limit: int = MAX_LOG_BYTES) -> str:
-    """The last ``lines`` log lines of a container, at most ``limit`` bytes of them (the end kept).
-
-    The file is Docker's json-file (one ``{"log": ...}`` object a line, what the /var/log/pods link
-    of dockershim points at) or the CRI format (``<time> <stream> <P|F> <text>``); both streams count.
-    """
-    raw = _tail_bytes(path, _LOG_READ_LIMIT).splitlines()[-lines:]
-    parts: list[str] = []
-    for line in raw:
-        text = line.decode(errors="replace")
-        try:
-            entry = json.loads(text)
-            parts.append(str(entry.get("log", "")) if isinstance(entry, dict) else text + "\n")
-        except ValueError:
-            fields = text.split(" ", 3)
-            if len(fields) == 4 and fields[2] in ("P", "F"):
-                parts.append(fields[3] + ("\n" if fields[2] == "F" else ""))
-            else:
-                parts.append(text + "\n")
-    return "".join(parts).encode()[-limit:].decode(errors="replace")
 
 
 class ContainerRunner:
@@ -361,7 +331,7 @@ class ContainerRunner:
             path = safepath.beneath(
                 volumes.pod_dir(self.settings.root_dir, uid), "containers", name, f"{restart_count:08x}"
             )
-            message = _tail_bytes(path, MAX_TERMINATION_MESSAGE).decode(errors="replace")
+            message = podlogs.read_last_bytes(path, MAX_TERMINATION_MESSAGE).decode(errors="replace")
         except (OSError, safepath.UnsafePathError):
             message = ""
         if message or container is None or not _falls_back_to_logs(container):
@@ -372,24 +342,35 @@ class ContainerRunner:
 
     def _log_tail(self, container: Container) -> str:
         """``readLastStringFromContainerLogs``: via the ``/var/log/pods`` link, else the runtime's file."""
-        try:
-            link = self.pod_log_dir(container.namespace, container.pod_name, container.pod_uid)
-            candidates = [str(link / container.name / f"{container.attempt}.log"), container.log_path]
-        except safepath.UnsafePathError:
-            candidates = [container.log_path]
+        candidates = [container.log_path]
+        with contextlib.suppress(safepath.UnsafePathError):
+            candidates.insert(0, str(self._kubelet_log(container)))
         for path in filter(None, candidates):
             try:
-                return log_tail(path)
+                return podlogs.tail(path, MAX_LOG_LINES, MAX_LOG_BYTES).decode(errors="replace")
             except OSError:
                 continue
         return ""
+
+    def _kubelet_log(self, container: Container) -> Path:
+        return podlogs.container_log_path(
+            self.settings.pod_logs_dir,
+            container.namespace,
+            container.pod_name,
+            container.pod_uid,
+            container.name,
+            container.attempt,
+        )
 
     def pod_log_dir(self, namespace: str, name: str, uid: str) -> Path:
         """``/var/log/pods/<ns>_<name>_<uid>``, checked to be one plain name under --pod-logs-dir."""
         return safepath.beneath(self.settings.pod_logs_dir, f"{namespace}_{name}_{safepath.check_uid(uid)}")
 
     def _log_path(self, pod: StaticPod, name: str, restart_count: int) -> str:
-        return str(self.pod_log_dir(pod.namespace, pod.name, pod.uid) / name / f"{restart_count}.log")
+        logs_dir = self.settings.pod_logs_dir
+        return str(
+            podlogs.container_log_path(logs_dir, pod.namespace, pod.name, pod.uid, name, restart_count)
+        )
 
     def _link_log(self, pod: StaticPod, name: str, restart_count: int, target: str) -> None:
         """``/var/log/pods/<ns>_<pod>_<uid>/<container>/<n>.log`` -> the runtime's log, as dockershim did."""
