@@ -213,7 +213,7 @@ async def test_a_synced_pod_is_running_with_the_sandbox_ip_and_runtime_ids(
     app = s["containerStatuses"][0]
     assert s["phase"] == "Running" and s["podIP"] == fake.find("POD").ip
     assert app["containerID"] == f"fake://{fake.find('app').id}" and app["ready"] is True
-    assert app["image"] == "busybox:1.35" and app["imageID"].startswith("busybox@sha256:")  # as a CRI runtime shows it
+    assert app["image"] == "busybox:1.35" and app["imageID"].startswith("busybox@sha256:")
 
 
 async def test_a_crash_looping_container_waits_with_its_last_termination(
