@@ -65,7 +65,7 @@ class Kubelet:
             self.runtime, self.workers.nudge, self.workers.nudge_all, on_health=self.runtime_health.set
         )
         self.prober = ProbeManager(self.runtime, self.recorder, self.workers.nudge, self._kill_for_probe)
-        self.config = PodConfig(self.recorder, self._on_pods_changed)
+        self.config = PodConfig(self.recorder, self._on_pods_changed, self.metrics.manifest_rejected)
         self.status = StatusManager(
             self.node.host_ip, lambda: self.config.desired, self.metrics.pod_start.observe
         )

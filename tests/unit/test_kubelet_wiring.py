@@ -262,6 +262,34 @@ async def test_an_invalid_manifest_is_reported_and_counted_without_a_pod(start: 
     assert f'pykubelet_manifest_errors{{file="{path}"}} 1.0' in agent.kubelet.metrics_text().decode()
 
 
+async def test_each_failed_validation_counts_in_pykubelet_manifest_rejections_total(start: Start) -> None:
+    """A rejection counts once per change of the file (as its FailedValidation event), duplicates too."""
+    agent = await start(read_only_port=False)
+    bad, second = agent.manifests / "bad.yaml", agent.manifests / "web2.yaml"
+
+    def put(path: Path, text: str) -> None:
+        """Write whole (a hidden name, then a rename): a half-written file would be one more rejection."""
+        hidden = path.with_name(f".{path.name}")
+        hidden.write_text(text)
+        hidden.replace(path)
+
+    def rejections(path: Path) -> str | None:
+        prefix = f'pykubelet_manifest_rejections_total{{file="{path}"}} '
+        lines = agent.kubelet.metrics_text().decode().splitlines()
+        return next((line.removeprefix(prefix) for line in lines if line.startswith(prefix)), None)
+
+    put(bad, "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: []}\n")
+    await until("the first rejection counted", lambda: rejections(bad) == "1.0", WAIT)
+    put(bad, "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: 7}\n")
+    await until("the changed error counted again", lambda: rejections(bad) == "2.0", WAIT)
+
+    put(agent.manifests / "web.yaml", manifest("web"))
+    await until("the first web pod desired", lambda: agent.kubelet.config.desired != {}, WAIT)
+    put(second, manifest("web"))  # sorts after web.yaml: refused as a duplicate name
+    await until("the duplicate counted", lambda: rejections(second) == "1.0", WAIT)
+    assert rejections(agent.manifests / "web.yaml") is None
+
+
 async def test_an_orphan_left_in_the_runtime_by_a_previous_agent_is_removed(start: Start) -> None:
     agent = await start(read_only_port=False)
     (agent.manifests / "web.yaml").write_text(manifest("web"))

@@ -112,9 +112,14 @@ def duplicate_message(pod: StaticPod) -> str:
 class PodConfig:
     """Keeps each source's latest set, merges on every update and tells the kubelet what changed."""
 
-    def __init__(self, recorder: Recorder, on_change: OnChange) -> None:
+    def __init__(
+        self, recorder: Recorder, on_change: OnChange, on_error: Callable[[str], None] = lambda path: None
+    ) -> None:
         self._recorder = recorder
         self._on_change = on_change
+        # Told the file (or URL entry) of each new FailedValidation, once per change as the event is:
+        # the kubelet counts what it refuses, and /metrics is where a monitor looks, not the event log.
+        self._on_error = on_error
         self._snapshots: dict[str, Snapshot] = {}
         self._sources: dict[str, None] = {}  # registration order: the file source first
         self.desired: DesiredPods = {}
@@ -137,6 +142,7 @@ class PodConfig:
             previous = self.errors.get(path)
             if previous is not None and str(previous) == str(error):
                 continue  # one event per change, not one per relist
+            self._on_error(path)
             refused = merged.duplicates.get(path)
             if refused is None:
                 self._recorder.file_event(path, "FailedValidation", str(error))
