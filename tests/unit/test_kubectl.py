@@ -352,7 +352,10 @@ def test_an_empty_namespace_and_no_events_are_said_plainly(
 def test_an_unknown_pod_is_one_error_line(server: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--server", server, "describe", "pod", "nope")
     assert (code, out) == (1, "")
-    assert err == f'error: pods "nope" not found (`pykubelet get pods` lists the pods of {server})\n'
+    assert err == (
+        'error: pods "nope" not found in namespace default '
+        f"(`pykubelet get pods -A` lists every pod of {server})\n"
+    )
 
 
 def test_logs_of_a_container_that_is_not_in_the_pod_is_one_error_line(
