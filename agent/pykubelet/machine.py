@@ -31,6 +31,11 @@ BLOCK_FS_TYPES = ("btrfs", "xfs", "zfs")
 # "uncore" cache (an AMD CCX's L3), attached to each core that sees it (cAdvisor PR #2849).
 PER_CORE_CACHE_MAX_LEVEL = 2
 
+# cAdvisor's NVMInfo (Intel Optane capacities), filled only when built with libipmctl, which the kubelet's
+# cAdvisor never was: every kubelet served these zeros. "app direct_mode_capacity" has a space in the
+# key: that is cAdvisor's own JSON tag (a typo kept for compatibility), so it is what clients parse.
+NO_NVM: dict[str, int] = {"memory_mode_capacity": 0, "app direct_mode_capacity": 0, "avg_power_budget": 0}
+
 _CPU_DIR = re.compile(r"^cpu(\d+)$")
 _NODE_DIR = re.compile(r"^node(\d+)$")
 _HUGEPAGES_DIR = re.compile(r"^hugepages-(\d+)kB$")
@@ -115,6 +120,7 @@ def machine_info(root: str = "/", now: datetime | None = None) -> dict[str, Any]
         "memory_capacity": meminfo.get("MemTotal", 0),
         "swap_capacity": meminfo.get("SwapTotal", 0),
         "memory_by_type": {},
+        "nvm": NO_NVM.copy(),
         "hugepages": _hugepages(tree, "sys/kernel/mm/hugepages"),
         "machine_id": tree.first_of(["etc/machine-id", "var/lib/dbus/machine-id"]),
         "system_uuid": tree.read("sys/class/dmi/id/product_uuid") or "",

@@ -221,6 +221,7 @@ def test_an_empty_tree_gives_zero_values(tmp_path: Path) -> None:
         "memory_capacity": 0,
         "swap_capacity": 0,
         "memory_by_type": {},
+        "nvm": {"memory_mode_capacity": 0, "app direct_mode_capacity": 0, "avg_power_budget": 0},
         "hugepages": [],
         "machine_id": "",
         "system_uuid": "",
@@ -232,6 +233,18 @@ def test_an_empty_tree_gives_zero_values(tmp_path: Path) -> None:
         "cloud_provider": "Unknown",
         "instance_type": "Unknown",
         "instance_id": "None",
+    }
+
+
+def test_nvm_follows_memory_by_type_with_cadvisors_keys_and_zeros() -> None:
+    """cAdvisor's MachineInfo order and NVMInfo tags, space included ("app direct_mode_capacity")."""
+    info = machine_info()
+    keys = list(info)
+    assert keys[keys.index("memory_by_type") + 1 : keys.index("hugepages")] == ["nvm"]
+    assert info["nvm"] == {
+        "memory_mode_capacity": 0,
+        "app direct_mode_capacity": 0,
+        "avg_power_budget": 0,
     }
 
 
