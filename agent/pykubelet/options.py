@@ -7,6 +7,8 @@ Every option is declared once, in :data:`OPTIONS`: its flag, its KubeletConfigur
 value is read and shown), its default and its help. The argument parser (``cli.py``), the ``--config``
 loader below and the CLI reference in docs/cli.md (``scripts/doctables.py``) are all made from that table,
 so none of them can drift from the others; a default written anywhere else would be a second truth.
+The file's envelope (YAML, ``apiVersion``/``kind``) and the KubeletConfiguration fields pykubelet ignores
+are in kubeletconfig.py.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-import yaml
 from multidict import MultiDict
+
+from pykubelet.kubeletconfig import API_VERSION, UNUSED_CONFIG_FIELDS, ConfigFileError, read_document
 
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
@@ -287,38 +290,6 @@ OPTIONS: tuple[Option, ...] = (
 )  # fmt: skip
 BY_FIELD: dict[str, Option] = {o.field: o for o in OPTIONS}
 BY_CONFIG_KEY: dict[str, Option] = {o.config_key: o for o in OPTIONS if o.config_key}
-API_VERSION = "kubelet.config.k8s.io/v1beta1"
-# Every other KubeletConfiguration (v1beta1) field: a kubeadm node's /var/lib/kubelet/config.yaml sets
-# several (cgroupDriver, clusterDNS, authentication, ...). pykubelet has no use for them: they are logged
-# once and ignored, so that file starts pykubelet; a name in neither list is a typo and an error.
-_UNUSED_NAMES = """
-    enableServer port tlsCertFile tlsPrivateKeyFile tlsCipherSuites tlsCurvePreferences tlsMinVersion
-    rotateCertificates serverTLSBootstrap authentication authorization registryPullQPS registryBurst
-    imagePullCredentialsVerificationPolicy preloadedImagesVerificationAllowlist eventRecordQPS eventBurst
-    enableDebuggingHandlers enableContentionProfiling healthzPort healthzBindAddress oomScoreAdj
-    clusterDomain clusterDNS streamingConnectionIdleTimeout nodeStatusUpdateFrequency
-    nodeStatusReportFrequency nodeLeaseDurationSeconds imageMinimumGCAge imageMaximumGCAge
-    imageGCHighThresholdPercent imageGCLowThresholdPercent volumeStatsAggPeriod kubeletCgroups
-    systemCgroups cgroupRoot cgroupsPerQOS cgroupDriver cpuManagerPolicy singleProcessOOMKill
-    cpuManagerPolicyOptions cpuManagerReconcilePeriod draManagerReconcilePeriod memoryManagerPolicy
-    topologyManagerPolicy topologyManagerScope topologyManagerPolicyOptions qosReserved
-    runtimeRequestTimeout hairpinMode maxPods podCIDR podPidsLimit resolvConf runOnce cpuCFSQuota
-    cpuCFSQuotaPeriod nodeStatusMaxImages maxOpenFiles contentType kubeAPIQPS kubeAPIBurst
-    serializeImagePulls maxParallelImagePulls evictionHard evictionSoft evictionSoftGracePeriod
-    evictionPressureTransitionPeriod evictionMaxPodGracePeriod evictionMinimumReclaim
-    mergeDefaultEvictionSettings podsPerCore enableControllerAttachDetach protectKernelDefaults
-    makeIPTablesUtilChains iptablesMasqueradeBit iptablesDropBit featureGates failSwapOn memorySwap
-    containerLogMaxSize containerLogMaxFiles containerLogMaxWorkers containerLogMonitorInterval
-    configMapAndSecretChangeDetectionStrategy systemReserved kubeReserved reservedSystemCPUs
-    showHiddenMetricsForVersion systemReservedCgroup kubeReservedCgroup enforceNodeAllocatable
-    allowedUnsafeSysctls volumePluginDir providerID kernelMemcgNotification logging
-    enableSystemLogHandler enableSystemLogQuery shutdownGracePeriod shutdownGracePeriodCriticalPods
-    shutdownGracePeriodByPodPriority crashLoopBackOff reservedMemory enableProfilingHandler
-    enableDebugFlagsHandler seccompDefault memoryThrottlingFactor memoryReservationPolicy
-    registerWithTaints registerNode tracing localStorageCapacityIsolation imageServiceEndpoint
-    failCgroupV1 userNamespaces
-"""
-UNUSED_CONFIG_FIELDS = frozenset(_UNUSED_NAMES.split())
 log = logging.getLogger("pykubelet.options")
 
 
@@ -379,22 +350,12 @@ def load_config_file(path: str) -> dict[str, Any]:
     and ignored (a kubeadm node's file starts pykubelet); any other name is an error naming it.
     """
     try:
-        with open(path, "rb") as fh:
-            document = yaml.safe_load(fh) or {}
-    except OSError as exc:
-        raise OptionsError(f"--config {path}: cannot read the file: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise OptionsError(f"--config {path}: not valid YAML: {exc}") from exc
-    if not isinstance(document, dict):
-        raise OptionsError(
-            f"--config {path}: expected a KubeletConfiguration mapping, got {type(document).__name__}"
-        )
-    _check_type(path, document)
+        document = read_document(path)
+    except ConfigFileError as exc:
+        raise OptionsError(str(exc)) from exc
     values: dict[str, Any] = {}
     unused = []
     for key, raw in document.items():
-        if key in ("kind", "apiVersion"):
-            continue
         option = BY_CONFIG_KEY.get(key)
         if option is None:
             if key in UNUSED_CONFIG_FIELDS:
@@ -419,16 +380,6 @@ def load_config_file(path: str) -> dict[str, Any]:
             extra={"file": path},
         )
     return values
-
-
-def _check_type(path: str, document: dict[str, Any]) -> None:
-    """``apiVersion`` and ``kind`` as the kubelet's decoder requires them: both present, v1beta1."""
-    for field, expected in (("apiVersion", API_VERSION), ("kind", "KubeletConfiguration")):
-        value = document.get(field)
-        if value is None:
-            raise OptionsError(f"--config {path}: {field}: Required value: add {field}: {expected}")
-        if value != expected:
-            raise OptionsError(f'--config {path}: {field}: Invalid value: "{value}": expected {expected}')
 
 
 def parse_headers(headers: list[Header]) -> MultiDict[str]:
