@@ -473,8 +473,8 @@ RULES: Final[dict[str, dict[str, Rule]]] = {
     "EmptyDirVolumeSource": {
         "medium": _honoured("`Memory` is a tmpfs"),
         "sizeLimit": _honoured(
-            "`Memory`: the tmpfs size; on disk: the pod is evicted when the volume grows past it "
-            "(checked every 10 s, as the kubelet's eviction manager)"
+            "`Memory`: the tmpfs size; on disk: a volume grown past it is reported, not evicted "
+            "(checked every 10 s, as the kubelet's eviction manager; a static pod is critical, never evicted)"
         ),
         "mode": _unsupported(f"{_NOT_YET}: an emptyDir is world-writable (0777)", 0o750),
     },
