@@ -238,11 +238,3 @@ def test_preflight_passes_on_a_supported_host_with_a_free_port(tmp_path: Path) -
         port = probe.getsockname()[1]
     result = _preflight(tmp_path, "pykubelet", {**_dirs(tmp_path), "pykubelet_read_only_port": port})
     assert result.returncode == 0, output(result)
-
-
-def test_readme_variables_table_is_generated_from_the_argument_specs() -> None:
-    from labctl import argspecs
-
-    assert argspecs.table() in (REPO / "README.md").read_text(), (
-        "paste the output of ./lab vars into README.md"
-    )
