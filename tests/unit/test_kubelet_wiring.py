@@ -316,3 +316,18 @@ async def test_a_sync_that_fails_still_shows_the_pod_in_pods(start: Start) -> No
     reason, message = agent.kubelet.pod_detail(uid).sandbox_error or ("", "")
     assert (reason, message) == ("ContainerCreating", "no space left on device")
     await until("a Pending status in /pods", lambda: agent.phase("web") == "Pending", WAIT)
+
+
+async def test_a_container_gone_without_an_event_is_restarted_within_one_sync_period(start: Start) -> None:
+    """--sync-frequency drives every pod worker's resync: with no event (and the PLEG's relist 10 s away),
+    the worker's periodic sync alone finds the exited container and restarts it."""
+    agent = await start(read_only_port=False, sync_frequency=0.5)
+    (agent.manifests / "quiet.yaml").write_text(manifest("quiet"))
+    await until("the pod to run", lambda: agent.phase("quiet") == "Running", WAIT)
+    uid = agent.desired_uid("quiet")
+    agent.fake.exit("app", 1, event=False)
+    await until(
+        "the container restarted by the resync",
+        lambda: any(c.name == "app" and c.running and c.attempt == 1 for c in agent.fake.pod(uid)),
+        2.0,  # four sync periods; the PLEG's relist (10 s) cannot be what finds it
+    )
