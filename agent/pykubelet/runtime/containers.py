@@ -100,6 +100,8 @@ class ContainerRunner:
         self.backoff = Backoff()
         self.images = ImageManager(runtime, recorder)
         self.states: dict[str, PodRuntimeState] = {}
+        # container id -> grace period of the probe that failed it: SyncPod kills those (computePodActions)
+        self.liveness_failed: dict[str, int | None] = {}
         self._log_messages: dict[str, str] = {}  # container id -> its log tail (an exited container's)
 
     def state(self, uid: str) -> PodRuntimeState:

@@ -15,17 +15,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pykubelet import safepath, volumes
-from pykubelet.events import Recorder
 from pykubelet.manifest import StaticPod
-from pykubelet.node import Node
 from pykubelet.runtime import configs
 from pykubelet.runtime.actions import PodActions, ToStart, compute_pod_actions, group_by_name, latest_sandbox
-from pykubelet.runtime.api import Container, Runtime, RuntimeError_
+from pykubelet.runtime.api import Container, RuntimeError_
 from pykubelet.runtime.configs import Settings
 from pykubelet.runtime.containers import ContainerRunner, PodRuntimeState, classify
 
 if TYPE_CHECKING:
-    from pykubelet.metrics import Metrics
+    pass
 
 __all__ = ["PodRuntimeState", "RuntimeManager", "Settings", "SyncResult"]
 
@@ -45,18 +43,8 @@ class SyncResult:
 
 
 class RuntimeManager(ContainerRunner):
-    """The executor: one :class:`PodActions` at a time, through the :class:`Runtime` interface."""
-
-    def __init__(
-        self,
-        runtime: Runtime,
-        recorder: Recorder,
-        node: Node,
-        settings: Settings,
-        metrics: Metrics | None = None,
-    ) -> None:
-        super().__init__(runtime, recorder, node, settings, metrics)
-        self.liveness_failed: dict[str, int | None] = {}  # container id -> the probe's grace period
+    """The executor: one :class:`PodActions` at a time, through the :class:`Runtime` interface
+    (constructed as :class:`ContainerRunner`)."""
 
     # -- SyncPod -------------------------------------------------------------------------------------
 
