@@ -18,13 +18,14 @@ from typing import Any
 
 import yaml
 
+from pykubelet.kubectl import crictl
 from pykubelet.kubectl.client import DEFAULT_SERVER, AgentUnreachable, fetch_items, find_pod
 from pykubelet.kubectl.describe import describe_pod
 from pykubelet.kubectl.logs import LogsError, NeedsRoot, log_file, pick_container, stream_logs
 from pykubelet.kubectl.printers import POD_HEADERS, WIDE_HEADERS, pod_row, since, table
 from pykubelet.kubectl.selectors import SelectorError, parse_selector
 
-SUBCOMMANDS = ("get", "describe", "logs")
+SUBCOMMANDS = ("get", "describe", "logs", "crictl")
 SERVER_HELP = f"the agent's read-only port (default {DEFAULT_SERVER})"
 NAMESPACE_HELP = "the pod's namespace (default: default, as kubectl's)"
 WATCH_PERIOD = 1.0  # seconds between looks at /pods for `get pods -w`
@@ -73,13 +74,14 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("--pod-logs-dir", help="the agent's --pod-logs-dir (default /var/log/pods)")
     for command in (get, describe, logs):  # like kubectl, --server also after the subcommand
         command.add_argument("--server", default=argparse.SUPPRESS, help=SERVER_HELP)
+    crictl.add_parser(sub)  # talks to the CRI runtime, not to the agent: no --server
     return p
 
 
 def main(argv: list[str]) -> int:
     args = parser().parse_args(argv)  # a bad flag: argparse's usage and exit 2
     try:
-        code = {"get": _get, "describe": _describe, "logs": _logs}[args.command](args)
+        code = {"get": _get, "describe": _describe, "logs": _logs, "crictl": crictl.run}[args.command](args)
         sys.stdout.flush()  # a closed pipe shows here, inside the try, not at exit
         return code
     except NeedsRoot as exc:
