@@ -18,7 +18,7 @@ import yaml
 
 from tests.lab.helpers import REPO, lab_env, output, run, tool
 
-ROLES = ("docker", "pykubelet", "lab")
+ROLES = ("docker", "containerd", "pykubelet", "lab")
 
 
 # -- linters and syntax --------------------------------------------------------------------------------------
@@ -138,6 +138,16 @@ def _validate_only(tmp_path: Path, extra_vars: dict[str, Any] | None = None) -> 
             {"lab_manifests_state": "everywhere"}, "lab_manifests_state must be one of", id="lab-choice"
         ),
         pytest.param({"pykubelet_extra_config": 5}, "pykubelet_extra_config", id="not-a-dict"),
+        pytest.param(
+            {"pykubelet_container_runtime": "cri-o"},
+            "pykubelet_container_runtime must be one of: docker, containerd",
+            id="runtime-choice",
+        ),
+        pytest.param(
+            {"containerd_restrict_oom_score_adj": "yes"},
+            "containerd_restrict_oom_score_adj must be one of: auto, always, never",
+            id="containerd-choice",
+        ),
     ],
 )
 def test_site_yml_fails_early_naming_the_variable(
@@ -152,6 +162,11 @@ def test_site_yml_fails_early_naming_the_variable(
 
 def test_site_yml_accepts_the_defaults(tmp_path: Path) -> None:
     result = _validate_only(tmp_path)
+    assert result.returncode == 0, output(result)
+
+
+def test_site_yml_accepts_a_containerd_node(tmp_path: Path) -> None:
+    result = _validate_only(tmp_path, {"pykubelet_container_runtime": "containerd"})
     assert result.returncode == 0, output(result)
 
 
@@ -199,7 +214,7 @@ FEDORA = {
 }
 
 
-@pytest.mark.parametrize("role", ["docker", "pykubelet"])
+@pytest.mark.parametrize("role", ["docker", "containerd", "pykubelet"])
 def test_an_unsupported_os_fails_with_the_supported_list(tmp_path: Path, role: str) -> None:
     result = _preflight(tmp_path, role, {"ansible_facts": FEDORA, **_dirs(tmp_path)})
     assert result.returncode != 0, output(result)
