@@ -1,6 +1,7 @@
 """``python -m labctl``: the Vagrant side of ``./lab``.
 
-./lab up [--provider virtualbox|libvirt|docker]   create and provision the lab machine(s)
+./lab up [--provider virtualbox|libvirt|docker] [--runtime docker|containerd]
+                                                   create and provision the lab machine(s)
 ./lab status                                       machines, providers, and what their port 10255 answers
 ./lab ssh [MACHINE] [-c COMMAND]                   a shell (or one command) on a machine
 ./lab walkthrough [MACHINE...] [-- ANSIBLE ARGS]   check the README's walkthrough on the running machines
@@ -34,6 +35,12 @@ def parser() -> argparse.ArgumentParser:
         choices=PROVIDERS,
         help="default: VirtualBox or libvirt when present, else the docker provider (also LAB_PROVIDER)",
     )
+    up.add_argument(
+        "--runtime",
+        choices=("docker", "containerd"),
+        help="the runtime pykubelet drives on the machines (pykubelet_container_runtime; also LAB_RUNTIME); "
+        "default docker. It applies when a machine is provisioned: a new one, or `vagrant provision`",
+    )
     sub.add_parser("status", help="the machines, their provider, and what their read-only port answers")
     ssh = sub.add_parser("ssh", help="a shell, or one command, on a machine (default: the first)")
     ssh.add_argument("machine", nargs="?", help="lab-1, lab-2, ... (LAB_NODES)")
@@ -66,6 +73,8 @@ def main(
             collections.ensure()
             lab.ensure_vagrant(install=True)
         elif args.command == "up":
+            if args.runtime:  # the Vagrantfile passes LAB_RUNTIME to site.yml as pykubelet_container_runtime
+                lab.env["LAB_RUNTIME"] = args.runtime
             lab.up(args.provider)
             for line in lab.status_lines():
                 print(line, file=lab.out)
