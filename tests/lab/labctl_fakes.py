@@ -74,6 +74,7 @@ class FakeStream:
 
     def __init__(self) -> None:
         self.commands: list[list[str]] = []
+        self.envs: list[dict[str, str]] = []  # the environment each command was given
         self.answers: dict[tuple[str, ...], list[Answer]] = {}
         self.effects: dict[tuple[str, ...], Callable[[list[str]], None]] = {}
 
@@ -93,6 +94,7 @@ class FakeStream:
         if command[:2] == ["sh", "-c"]:  # a wrapper (apt's status fd): the command it runs
             command = command[4:]
         self.commands.append(command)
+        self.envs.append(dict(env or {}))
         code, lines = 0, []
         for prefix, queued in self.answers.items():
             if tuple(command[: len(prefix)]) == prefix and queued:

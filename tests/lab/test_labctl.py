@@ -109,6 +109,13 @@ def test_up_with_everything_installed_skips_apt(tmp_path: Path) -> None:
     )
 
 
+def test_up_with_a_runtime_hands_it_to_the_vagrantfile(tmp_path: Path) -> None:
+    lab, stream, _ = make_lab(tmp_path)
+    assert cli.main(["up", "--runtime", "containerd"], lab=lab) == 0
+    vagrant_up = stream.commands.index(["vagrant", "up", "--provider=docker"])
+    assert stream.envs[vagrant_up]["LAB_RUNTIME"] == "containerd"
+
+
 def test_up_with_a_hypervisor_does_not_touch_docker(tmp_path: Path) -> None:
     lab, stream, out = make_lab(tmp_path, tools={"vagrant", "VBoxManage"}, paths={"/dev/vboxdrv"})
     lab.up()
