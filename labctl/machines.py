@@ -10,7 +10,7 @@ before anything is installed.
 
 Everything that touches the outside world (python-vagrant, subprocesses, ``shutil.which``, the environment,
 HTTP to the forwarded port, apt's lists) is injected: tests/lab drive this module with fakes, and CI drives
-it for real (tests/lab/test_vagrant_docker.py, tests/lab/test_fresh_machine.py).
+it for real (tests/lab/test_fresh_machine.py: ./lab up, status, walkthrough and down on a pristine machine).
 """
 
 from __future__ import annotations

@@ -23,7 +23,8 @@ import pytest
 
 from tests.lab.helpers import REPO, output, run
 
-pytestmark = pytest.mark.lab
+# ./lab up on a machine with nothing installed takes 8-12 minutes here (apt, nested image builds, vagrant up)
+pytestmark = [pytest.mark.lab, pytest.mark.timeout(3000)]
 
 # environment.md's list: everything but CAP_SYS_RESOURCE (missing from this host's bounding set), for a
 # nested Docker engine (overlay2 on an anonymous volume) whose containers run systemd.
