@@ -76,8 +76,12 @@ def test_walkthrough_pod_on_containerd(cri_agent_factory: Callable[..., Agent], 
     (sandbox,) = cri.sandboxes(agent.node, pod_uid=uid)
     assert sandbox.state == 0, "the sandbox is not SANDBOX_READY"  # SANDBOX_READY
     assert cri.sandbox_status(sandbox.id).status.network.ip == pod_ip
-    with urllib.request.urlopen(f"http://{pod_ip}:80/", timeout=5) as response:
-        assert b"nginx" in response.read()
+
+    def page() -> bytes:  # Running means started: nginx may still be binding its port
+        with urllib.request.urlopen(f"http://{pod_ip}:80/", timeout=5) as response:
+            return bytes(response.read())
+
+    assert b"nginx" in wait_for("nginx to answer on the pod IP", page, timeout=30)
 
     # /pods: the runtime's ids, with the containerd:// scheme; containerd has exactly those.
     by_name = statuses(agent, WALKTHROUGH)
