@@ -24,6 +24,7 @@ TASKS = (
     "file-rescan",
     "file-relist",
     "url-source",
+    "pleg-events",
     "pleg-relist",
     "housekeeping",
     "runtime-health",

@@ -13,6 +13,7 @@ as in the kubelet, where results belong to a container ID.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,6 +22,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, generate_latest
 
+from pykubelet import supervisor
 from pykubelet.events import WARNING, Recorder
 from pykubelet.lifecycle import actions
 from pykubelet.manifest import StaticPod
@@ -77,9 +79,10 @@ class ProbeManager:
             for key, kind in PROBES:
                 if spec.get(key):
                     initial = None if kind != "Liveness" else True
-                    task = asyncio.create_task(
-                        self._work(pod, container, spec, key, kind, pod_ip),
-                        name=f"probe-{kind.lower()}-{container.name}",
+                    task = supervisor.spawn(  # a bug in one probe restarts that probe, quietly never
+                        f"probe-{kind.lower()}-{container.name}",
+                        functools.partial(self._work, pod, container, spec, key, kind, pod_ip),
+                        forever=False,
                     )
                     probes.workers[kind] = _Worker(task, initial)
             self._containers[cid] = probes
