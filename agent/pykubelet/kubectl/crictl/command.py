@@ -256,22 +256,31 @@ async def _images(client: CriClient, args: argparse.Namespace) -> str:
 
 async def _inspectp(client: CriClient, args: argparse.Namespace) -> str:
     ids = [s.id for s in await _sandboxes(client)]
-    documents = []
-    for prefix in args.ids:
-        request = pb.PodSandboxStatusRequest(pod_sandbox_id=resolve(prefix, ids, "pod sandbox", "pods"))
-        request.verbose = not args.quiet
-        answer = await _call(client, "PodSandboxStatus", request, pb.PodSandboxStatusResponse)
-        documents.append(status_document(answer.status, dict(answer.info)))
-    return dump(documents[0] if len(documents) == 1 else documents, args.output, sort_keys=True)
+    return await _statuses(
+        client, args, [resolve(prefix, ids, "pod sandbox", "pods") for prefix in args.ids], "PodSandboxStatus"
+    )
 
 
 async def _inspect(client: CriClient, args: argparse.Namespace) -> str:
     ids = [c.id for c in await _containers(client)]
+    return await _statuses(
+        client, args, [resolve(prefix, ids, "container", "ps -a") for prefix in args.ids], "ContainerStatus"
+    )
+
+
+_STATUS_CALLS: dict[str, tuple[Any, Any, str]] = {
+    "PodSandboxStatus": (pb.PodSandboxStatusRequest, pb.PodSandboxStatusResponse, "pod_sandbox_id"),
+    "ContainerStatus": (pb.ContainerStatusRequest, pb.ContainerStatusResponse, "container_id"),
+}
+
+
+async def _statuses(client: CriClient, args: argparse.Namespace, ids: list[str], method: str) -> str:
+    """``inspectp`` / ``inspect``: crictl's ``{"status": ..., "info": ...}`` of each id (a list for many)."""
+    request_type, response_type, id_field = _STATUS_CALLS[method]
     documents = []
-    for prefix in args.ids:
-        request = pb.ContainerStatusRequest(container_id=resolve(prefix, ids, "container", "ps -a"))
-        request.verbose = not args.quiet
-        answer = await _call(client, "ContainerStatus", request, pb.ContainerStatusResponse)
+    for object_id in ids:
+        request = request_type(**{id_field: object_id}, verbose=not args.quiet)
+        answer = await _call(client, method, request, response_type)
         documents.append(status_document(answer.status, dict(answer.info)))
     return dump(documents[0] if len(documents) == 1 else documents, args.output, sort_keys=True)
 
