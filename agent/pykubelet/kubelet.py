@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from pykubelet import status as pod_status
@@ -267,6 +268,9 @@ class Kubelet:
 
     def stats_summary_json(self, only_cpu_and_memory: bool = False) -> bytes:
         return self.stats.summary_json(only_cpu_and_memory)
+
+    def cadvisor_names(self) -> Mapping[tuple[str, str], tuple[str, str]]:
+        return self.stats.cadvisor_names()
 
     def metrics_text(self) -> bytes:
         return self.metrics.render()

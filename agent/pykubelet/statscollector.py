@@ -2,9 +2,11 @@
 
 The kubelet's summary comes from cAdvisor, which refreshes its numbers on a 10 s housekeeping loop;
 requests read the cache. pykubelet does the same: every :data:`STATS_PERIOD` one runtime listing for
-the whole node (not one per pod) says which containers run with which PIDs, the stats provider reads
-their cgroup and disk figures off the event loop, and the result is kept as encoded JSON, once per
-view, so a scraper polling ``/stats/summary`` never causes a Docker call or a walk of the disk.
+the whole node (not one per pod) says which containers run with which PIDs and log files, one
+``ListContainerStats`` call gives their writable layers (the runtime's to measure, as in the kubelet's
+``cri_stats_provider.go``), the stats provider reads cgroup and disk figures off the event loop, and the
+result is kept as encoded JSON, once per view, so a scraper polling ``/stats/summary`` never causes a
+runtime call or a walk of the disk.
 Each fresh summary is handed on (to the eviction manager, which checks emptyDir limits against it).
 """
 
@@ -19,7 +21,7 @@ from typing import Any
 from pykubelet import status as pod_status
 from pykubelet import volumes
 from pykubelet.manifest import StaticPod
-from pykubelet.runtime.api import Container, Runtime
+from pykubelet.runtime.api import Container, ContainerStats, Runtime
 from pykubelet.stats import ContainerRef, PodRef, StatsProvider, only_cpu_and_memory
 from pykubelet.statusmanager import StatusManager
 
@@ -50,13 +52,25 @@ class StatsCollector:
         self._provider = StatsProvider(node_name, root_dir)
         self.summary: Summary = {"node": {"nodeName": node_name}, "pods": []}
         self._json: dict[bool, bytes] = {}
+        self._names: dict[tuple[str, str], tuple[str, str]] = {}
+
+    def cadvisor_names(self) -> Mapping[tuple[str, str], tuple[str, str]]:
+        """(pod uid, container name) -> (its cgroup, the runtime's name for it): cAdvisor's ``id`` and
+        ``name`` labels, which only the runtime and the kernel know."""
+        return self._names
 
     async def run(self) -> None:
         """Collect every period; a failure is logged and retried next period (the loop is supervised)."""
         while True:
             try:
                 refs = await self.pod_refs()
+                self._provider.image_fs = await self._runtime.image_fs_mountpoint()
                 self.summary = await asyncio.to_thread(self._provider.collect, refs)
+                self._names = {
+                    (pod.uid, c.name): (self._provider.cgroup_names.get(c.container_id, ""), c.runtime_name)
+                    for pod in refs
+                    for c in pod.containers
+                }
                 self._json.clear()
                 self._on_summary(self.summary)
             except Exception as exc:
@@ -77,6 +91,12 @@ class StatsCollector:
         for c in await self._runtime.list_pod_containers():  # one listing for the node, not one per pod
             if c.running:
                 by_pod.setdefault(c.pod_uid, []).append(c)
+        ids = [c.id for running in by_pod.values() for c in running if not c.is_sandbox]
+        try:
+            layers = await self._runtime.list_container_stats(ids) if ids else {}
+        except Exception as exc:  # the rest of the summary does not need it
+            log.debug("The runtime could not measure writable layers: %s", exc)
+            layers = {}
         refs = []
         for uid, pod in list(self._desired().items()):
             status = self._status.get(uid) or {}
@@ -88,7 +108,7 @@ class StatsCollector:
                     uid=uid,
                     start_time=status.get("startTime", ""),
                     sandbox=next((_ref(c) for c in running if c.is_sandbox), None),
-                    containers=[_ref(c) for c in running if not c.is_sandbox],
+                    containers=[_ref(c, layers.get(c.id)) for c in running if not c.is_sandbox],
                     volumes={
                         v["name"]: str(volumes.empty_dir_path(self._root_dir, uid, v["name"]))
                         for v in pod.spec.get("volumes") or []
@@ -99,5 +119,13 @@ class StatsCollector:
         return refs
 
 
-def _ref(c: Container) -> ContainerRef:
-    return ContainerRef(c.name, c.id, c.pid, pod_status.rfc3339(c.started_at) or "")
+def _ref(c: Container, layer: ContainerStats | None = None) -> ContainerRef:
+    return ContainerRef(
+        c.name,
+        c.id,
+        c.pid,
+        pod_status.rfc3339(c.started_at) or "",
+        rootfs=(layer.writable_layer_bytes, layer.writable_layer_inodes) if layer else None,
+        log_path=c.log_path,
+        runtime_name=c.runtime_name,
+    )

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import docker
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -149,6 +150,23 @@ class Agent:
     def pod(self, name: str) -> dict[str, Any] | None:
         full = f"{name}-{self.node}"
         return next((p for p in self.pods() if p["metadata"]["name"] == full), None)
+
+    def cadvisor_labels(self, full_name: str, container: str) -> dict[str, str]:
+        """The labels ``/metrics/cadvisor`` gives one container of a pod (by the pod's full name), once the
+        stats collection (every 10 s) has seen it."""
+
+        def labels() -> dict[str, str] | None:
+            found = [
+                sample.labels
+                for family in text_string_to_metric_families(self.get("/metrics/cadvisor"))
+                if family.name == "container_memory_working_set_bytes"
+                for sample in family.samples
+                if sample.labels.get("pod") == full_name and sample.labels.get("container") == container
+            ]
+            assert len(found) <= 1, f"{container} of {full_name} twice in /metrics/cadvisor: {found}"
+            return found[0] if found else None
+
+        return wait_for(f"{container} of {full_name} in /metrics/cadvisor", labels, timeout=30, interval=1)
 
     def phase(self, name: str) -> str | None:
         pod = self.pod(name)

@@ -83,6 +83,21 @@ def test_walkthrough_pod_on_containerd(cri_agent_factory: Callable[..., Agent], 
 
     assert b"nginx" in wait_for("nginx to answer on the pod IP", page, timeout=30)
 
+    # /stats/summary: cgroup figures as on Docker, the writable layer from ListContainerStats, the logs;
+    # /metrics/cadvisor names each container as cAdvisor does under containerd (its id, its cgroup).
+    def pod_stats() -> dict[str, Any] | None:
+        found = next((p for p in agent.get("/stats/summary")["pods"] if p["podRef"]["uid"] == uid), None)
+        containers = {c["name"]: c for c in (found or {}).get("containers", [])}
+        complete = len(containers) == 2 and all("rootfs" in c and "logs" in c for c in containers.values())
+        return containers if complete else None
+
+    containers = wait_for("rootfs and logs in /stats/summary", pod_stats, timeout=40, interval=1)
+    assert all(c["memory"]["workingSetBytes"] > 0 for c in containers.values()), containers
+    assert all(c["logs"]["inodesUsed"] >= 1 for c in containers.values()), containers
+    nginx = agent.cadvisor_labels(full_name, "nginx")
+    nginx_id = statuses(agent, WALKTHROUGH)["nginx"]["containerID"].removeprefix("containerd://")
+    assert nginx["name"] == nginx_id and nginx["id"].endswith(nginx_id), nginx
+
     # /pods: the runtime's ids, with the containerd:// scheme; containerd has exactly those.
     by_name = statuses(agent, WALKTHROUGH)
     ids = {name: s["containerID"] for name, s in by_name.items()}

@@ -226,6 +226,8 @@ def test_stats_summary(lab: Agent) -> None:
     assert "usageCoreNanoSeconds" in pod["cpu"]
     assert {c["name"] for c in pod["containers"]} == {"nginx", "log-truncator"}
     assert [v["name"] for v in pod["volume"]] == ["logs"]
+    # The writable layer as the Docker runtime measures it (overlay2's diff), the logs behind the links.
+    assert all(c["rootfs"]["usedBytes"] >= 0 and c["logs"]["inodesUsed"] >= 1 for c in pod["containers"]), pod
     summary = lab.get("/stats/summary")
     assert summary["node"]["nodeName"] == lab.node
     assert summary["node"]["memory"]["usageBytes"] > 0
@@ -249,6 +251,13 @@ def test_metrics(lab: Agent) -> None:
     assert any(s.value > 0 for s in families["kubelet_started_containers"].samples)
     assert "kubelet_pod_start_duration_seconds" in families
     assert "kubelet_pod_worker_duration_seconds" in families
+    # cAdvisor's labels under Docker: dockershim's k8s_ name and the container's cgroup.
+    nginx = lab.cadvisor_labels(f"nginx-truncator-{lab.node}", "nginx")
+    assert nginx["name"].startswith(f"k8s_nginx_nginx-truncator-{lab.node}_default_"), nginx
+    pod = lab.pod("nginx-truncator")
+    assert pod is not None
+    (nginx_status,) = [s for s in pod["status"]["containerStatuses"] if s["name"] == "nginx"]
+    assert nginx_status["containerID"].removeprefix("docker://") in nginx["id"], nginx
 
 
 def test_events_and_manifest_errors(lab: Agent) -> None:

@@ -25,6 +25,7 @@ async def test_a_crash_loop_keeps_one_dead_instance(
         instances = [c for c in fake.pod(pod.uid) if c.name == "app"]
         assert [(c.attempt, c.state) for c in instances] == [(attempt, "exited")]
 
+
 async def test_an_old_sandbox_goes_once_no_container_refers_to_it(
     fake: FakeRuntime, manager: RuntimeManager, clock: Clock
 ) -> None:

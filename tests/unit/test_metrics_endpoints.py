@@ -107,6 +107,9 @@ class FakeHost:
     def pod_list(self) -> dict[str, Any]:
         return POD_LIST
 
+    def cadvisor_names(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return {(UID, "nginx"): ("/docker/" + "c" * 64, f"k8s_nginx_web-node1_default_{UID}_2")}
+
     def machine_info(self) -> dict[str, Any]:
         return {
             "num_cores": 2,

@@ -121,6 +121,9 @@ class FakeHost:
     def machine_info(self) -> dict[str, Any]:
         return {"num_cores": 2, "memory_capacity": 2**30}
 
+    def cadvisor_names(self) -> dict[tuple[str, str], tuple[str, str]]:
+        return {}
+
     def stats_summary_json(self, only_cpu_and_memory: bool = False) -> bytes:
         self.summary_views.append(only_cpu_and_memory)
         return b'{"node": {"nodeName": "node-a"}, "pods": []}'

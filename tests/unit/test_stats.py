@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from pykubelet.runtime.docker.stats import WritableLayers
 from pykubelet.stats import USER_HZ, ContainerRef, PodRef, StatsProvider, disk_usage, only_cpu_and_memory
 
 SANDBOX_ID = "a" * 64
@@ -131,7 +132,7 @@ class Host:
             str(root_dir),
             str(self.proc),
             str(self.cgroup),
-            docker_root=str(self.docker),
+            image_fs=str(self.docker),
             clock=clock,
         )
 
@@ -286,16 +287,25 @@ def test_emptydir_volume_usage_counts_blocks_and_inodes_once(host: Host, tmp_pat
     assert stats["inodes"] == os.statvfs(volume).f_files
 
 
-def test_rootfs_logs_and_ephemeral_storage_from_docker_root(host: Host, tmp_path: Path) -> None:
+def test_rootfs_logs_and_ephemeral_storage(host: Host, tmp_path: Path) -> None:
+    # The Docker runtime measures the writable layer: overlay2's diff, found through the layer database.
     write(host.docker / f"image/overlay2/layerdb/mounts/{APP_ID}/mount-id", "m0unt\n")
     write(host.docker / "overlay2/m0unt/diff/tmp/scratch", "y" * 3000)
+    (layer,) = WritableLayers().measure(str(host.docker), [APP_ID, "0" * 64]).values()
     logs = host.docker / "containers" / APP_ID
     write(logs / f"{APP_ID}-json.log", "z" * 100)
     write(logs / f"{APP_ID}-json.log.1", "z" * 9000)
     write(logs / "config.v2.json", "{}")  # not a log
+    # The kubelet's link to the log, as the agent makes it on a Docker node: the file behind it counts.
+    link = tmp_path / "pods" / "default_web_u" / "app" / "0.log"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(logs / f"{APP_ID}-json.log")
     volume = tmp_path / "vol"
     write(volume / "f", "v")
-    summary = host.provider(tmp_path / "kubelet", Clock(T0)).collect([pod({"v": str(volume)})])
+    ref = pod({"v": str(volume)})
+    ref.containers[0].rootfs = (layer.writable_layer_bytes, layer.writable_layer_inodes)
+    ref.containers[0].log_path = str(link)
+    summary = host.provider(tmp_path / "kubelet", Clock(T0)).collect([ref])
     stats = summary["pods"][0]
     (app,) = stats["containers"]
     diff = host.docker / "overlay2/m0unt/diff"
@@ -311,7 +321,7 @@ def test_rootfs_logs_and_ephemeral_storage_from_docker_root(host: Host, tmp_path
 def test_sections_that_cannot_be_read_are_left_out(host: Host, tmp_path: Path) -> None:
     summary = host.provider(tmp_path / "kubelet", Clock(T0)).collect([pod()])
     (app,) = summary["pods"][0]["containers"]
-    assert "rootfs" not in app  # no overlay2 layer database under this docker root
+    assert "rootfs" not in app  # the runtime measured no writable layer
     assert "logs" not in app
     assert "ephemeral-storage" not in summary["pods"][0]
     assert "volume" not in summary["pods"][0]
@@ -429,7 +439,6 @@ def test_empty_proc_never_raises(tmp_path: Path) -> None:
         str(tmp_path / "nowhere"),
         str(tmp_path / "proc"),
         str(tmp_path / "cg"),
-        docker_root=str(tmp_path / "d"),
     )
     summary = provider.collect([pod()])
     assert set(summary["node"]) == {"nodeName", "systemContainers", "startTime", "fs"}

@@ -14,7 +14,7 @@ restart count, spec hash, preStop handler ...), so an agent that restarts rebuil
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Literal, Protocol, runtime_checkable
@@ -77,6 +77,7 @@ class Container:
     log_path: str = ""  # the runtime's own log file of the container, if it keeps one
     sandbox_id: str = ""  # for a container: the sandbox it belongs to
     runtime: str = "docker"  # the scheme of ``containerID`` in a status (docker://, containerd://)
+    runtime_name: str = ""  # the runtime's own name for it (Docker's ``k8s_...``; a CRI runtime's id)
 
     @property
     def is_sandbox(self) -> bool:
@@ -118,6 +119,20 @@ class Image:
     repo_digests: tuple[str, ...] = ()
     size: int = 0
     user: str = ""  # the image's configured user (Docker's Config.User: "uid", "name", "uid:gid"); "" = root
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    """What only the runtime can measure of a container (the CRI's ``ContainerStats.writable_layer``).
+
+    CPU, memory and network are read from the container's cgroup and network namespace by
+    :mod:`pykubelet.stats`, as cAdvisor reads them for the kubelet on either runtime; where the writable
+    layer lives is the runtime's storage business, so it is asked.
+    """
+
+    container_id: str
+    writable_layer_bytes: int
+    writable_layer_inodes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +262,18 @@ class Runtime(Protocol):
         ...
 
     async def pull_image(self, ref: str) -> None: ...
+
+    async def image_fs_mountpoint(self) -> str:
+        """``ImageFsInfo``: the directory whose filesystem holds images and writable layers ("" unknown)."""
+        ...
+
+    # -- stats and logs
+    async def list_container_stats(self, container_ids: Sequence[str]) -> dict[str, ContainerStats]:
+        """``ListContainerStats`` for these containers, by id; a container the runtime cannot measure is left
+        out. Logs need no call: a container's ``log_path`` (from :meth:`container_status`) is the file the
+        runtime writes, which :mod:`pykubelet.podlogs` reads in either format, as the kubelet's
+        ``GetContainerLogs`` reads ``ContainerStatus.LogPath``."""
+        ...
 
     # -- exec (hooks and exec probes)
     async def exec_sync(self, container_id: str, command: list[str], timeout: float) -> tuple[int, str]:

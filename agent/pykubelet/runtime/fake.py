@@ -23,6 +23,8 @@ What goes wrong is a knob a test turns (all plain attributes, so a test reads as
   present, anything else pulls fine;
 - ``fake.exec_results[("cat", "/tmp/ready")] = (1, "no such file")``: what a command run by exec returns
   (default ``(0, "")``); ``exec_delay`` makes commands slow (a timeout raises TimeoutError);
+- ``fake.writable_layer_bytes = n``: what :meth:`FakeRuntime.list_container_stats` says each container's
+  writable layer holds (``image_fs`` is the image filesystem's directory, "" for unknown);
 - ``fake.set_down("reason")``: the engine is gone: every call raises ConnectionError, ``check_health``
   says why, and an open event stream breaks; ``fake.set_up()`` brings it back.
 
@@ -37,7 +39,7 @@ import dataclasses
 import hashlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -46,6 +48,7 @@ from pykubelet.runtime.api import (
     Container,
     ContainerConfig,
     ContainerEvent,
+    ContainerStats,
     Image,
     RuntimeError_,
     SandboxConfig,
@@ -98,6 +101,8 @@ class FakeRuntime:
         self.exec_results: dict[tuple[str, ...], tuple[int, str]] = {}
         self.exec_delay = 0.0
         self.down: str | None = None
+        self.writable_layer_bytes = 4096
+        self.image_fs = ""
         # -- internals
         self._ids = itertools.count(1)
         self._ips = itertools.count(2)
@@ -302,6 +307,20 @@ class FakeRuntime:
             raise RuntimeError_("ErrImagePull", self.pull_errors[ref])
         self.images[ref] = _image(ref)
 
+    async def image_fs_mountpoint(self) -> str:
+        self._call("image_fs_mountpoint")
+        return self.image_fs
+
+    # -- stats -----------------------------------------------------------------------------------------------
+
+    async def list_container_stats(self, container_ids: Sequence[str]) -> dict[str, ContainerStats]:
+        self._call("list_container_stats", tuple(container_ids))
+        return {
+            cid: ContainerStats(cid, self.writable_layer_bytes, 1)
+            for cid in container_ids
+            if cid in self.containers and not self.containers[cid].is_sandbox
+        }
+
     # -- exec ----------------------------------------------------------------------------------------------
 
     async def exec_sync(self, container_id: str, command: list[str], timeout: float) -> tuple[int, str]:
@@ -345,6 +364,7 @@ class FakeRuntime:
             created_at=self._now(),
             image_id=image.id if image is not None else "",
             runtime="fake",
+            runtime_name=container_id,
             **fields,
         )
         self.containers[container_id] = container

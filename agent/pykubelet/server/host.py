@@ -10,6 +10,7 @@ Every method here must answer from memory, quickly: a hung runtime must not hang
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -70,6 +71,10 @@ class Host(Protocol):
 
     def stats_summary_json(self, only_cpu_and_memory: bool = False) -> bytes:
         """``/stats/summary`` from the last background collection, encoded."""
+        ...
+
+    def cadvisor_names(self) -> Mapping[tuple[str, str], tuple[str, str]]:
+        """(pod uid, container name) -> (cgroup, the runtime's name): cAdvisor's ``id`` and ``name``."""
         ...
 
     def metrics_text(self) -> bytes:

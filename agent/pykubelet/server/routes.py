@@ -173,7 +173,12 @@ def build_app(
     add(
         "/metrics/cadvisor",
         prometheus_handler(
-            CadvisorCollector(lambda: json.loads(host.stats_summary_json()), host.pod_list, host.machine_info)
+            CadvisorCollector(
+                lambda: json.loads(host.stats_summary_json()),
+                host.pod_list,
+                host.machine_info,
+                host.cadvisor_names,
+            )
         ),
     )
     if enable_ui:

@@ -45,6 +45,7 @@ class Sample:
     nanocores: int | None = None
     memory: Memory | None = None
     processes: int | None = None
+    cgroup: str = ""  # the cgroup's path below the hierarchy's root (cAdvisor's container name, "id")
 
     @property
     def empty(self) -> bool:
@@ -95,8 +96,16 @@ class Cgroups:
             cpu_ns=self._cpu_ns(cpu_dir) if cpu_dir else None,
             memory=self._memory(memory_dir) if memory_dir else None,
             processes=count_lines(os.path.join(pids_dir, "cgroup.procs")) if pids_dir else None,
+            cgroup=self._name(memory_dir or cpu_dir or ""),
         )
         return None if sample.empty else sample
+
+    def _name(self, directory: str) -> str:
+        """``/sys/fs/cgroup[/memory]/a/b`` -> ``/a/b``: the same name under cgroup v1 and v2."""
+        if not directory:
+            return ""
+        parts = os.path.relpath(directory, self.root).split(os.sep)
+        return "/" + "/".join(parts if self.v2 else parts[1:])
 
     def _locate(self, pid: int, container_id: str) -> tuple[str | None, str | None, str | None] | None:
         """(cpu, memory, pids) directories of ``pid``'s cgroups, or None if the process is gone."""

@@ -4,9 +4,9 @@ Mirrors the kubelet's ``pkg/volume/util/fs/fs.go`` (``DiskUsage``: allocated blo
 directory; ``Info``: statfs capacity, available and inodes) behind ``pkg/volume/metrics_du.go``, with the
 walk results reused for the ``--volume-stats-agg-period`` as ``pkg/kubelet/server/stats/
 volume_stat_calculator.go`` does; and the container ``rootfs``/``logs`` sections that
-``pkg/kubelet/stats/cadvisor_stats_provider.go`` takes from cAdvisor's Docker fs handler (overlay2's
-writable ``diff`` and the json-file log). Walks are the only slow part of a collection, so they are capped
-and cached.
+``pkg/kubelet/stats/cri_stats_provider.go`` builds from the runtime's ``ContainerStats`` (the writable
+layer, measured by the runtime) and the container's log files. Walks are the only slow part of a
+collection, so they are capped and cached.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import logging
 import os
 from collections.abc import Callable
 from typing import Any
-
-from pykubelet.stats.files import read_text
 
 # One logger for the whole package: its records keep the name they had when stats was one module.
 log = logging.getLogger("pykubelet.stats")
@@ -92,22 +90,25 @@ class DiskUsageCache:
         self._cache = {p: hit for p, hit in self._cache.items() if now - hit[0] < self._ttl}
 
 
-def fs_json(path: str, stamp: str, usage: tuple[int, int] | None = None) -> dict[str, Any] | None:
-    """FsStats of the filesystem holding ``path``; ``usage`` overrides the whole-filesystem usage."""
+def fs_json(path: str, stamp: str, usage: tuple[int, int | None] | None = None) -> dict[str, Any] | None:
+    """FsStats of the filesystem holding ``path``; ``usage`` overrides the whole-filesystem usage (an
+    inode count of None is left out, as the kubelet's omitempty does)."""
     try:
         st = os.statvfs(path)
     except OSError:
         return None
     used, inodes_used = usage or ((st.f_blocks - st.f_bfree) * st.f_frsize, st.f_files - st.f_ffree)
-    return {
+    found: dict[str, Any] = {
         "time": stamp,
         "availableBytes": st.f_bavail * st.f_frsize,
         "capacityBytes": st.f_blocks * st.f_frsize,
         "usedBytes": used,
         "inodesFree": st.f_ffree,
         "inodes": st.f_files,
-        "inodesUsed": inodes_used,
     }
+    if inodes_used is not None:
+        found["inodesUsed"] = inodes_used
+    return found
 
 
 def existing(path: str) -> str:
@@ -117,27 +118,26 @@ def existing(path: str) -> str:
     return path
 
 
-def rootfs_json(docker_root: str, container_id: str, stamp: str, du: DiskUsageCache) -> dict[str, Any] | None:
-    """The container's writable layer (overlay2's ``diff``) on the image filesystem."""
-    cid = container_id.removeprefix("docker://")
-    layerdb = os.path.join(docker_root, "image", "overlay2", "layerdb", "mounts", cid, "mount-id")
-    mount_id = (read_text(layerdb) or "").strip()
-    if not cid or not mount_id:
+def rootfs_json(image_fs: str, usage: tuple[int, int | None] | None, stamp: str) -> dict[str, Any] | None:
+    """The container's writable layer, as the runtime measured it, on the image filesystem."""
+    if usage is None or not image_fs:
         return None
-    usage = du.measure(os.path.join(docker_root, "overlay2", mount_id, "diff"))
-    return fs_json(docker_root, stamp, usage) if usage is not None else None
+    return fs_json(image_fs, stamp, usage)
 
 
-def logs_json(docker_root: str, container_id: str, stamp: str) -> dict[str, Any] | None:
-    """The json-file driver's log and its rotations (``<id>-json.log``, ``<id>-json.log.1``...)."""
-    cid = container_id.removeprefix("docker://")
-    directory = os.path.join(docker_root, "containers", cid)
+def logs_json(log_path: str, stamp: str) -> dict[str, Any] | None:
+    """The container's log file and its rotations beside it (Docker's ``<id>-json.log.1``, the CRI's
+    ``0.log.<time>``), as the kubelet measures a container's log directory."""
+    if not log_path:
+        return None
+    directory, name = os.path.split(os.path.realpath(log_path))
     used = inodes = 0
     try:
-        names = [n for n in os.listdir(directory) if cid and n.startswith(f"{cid}-json.log")]
-        for name in names:
-            used += os.lstat(os.path.join(directory, name)).st_blocks * 512
-            inodes += 1
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.name.startswith(name) and entry.is_file(follow_symlinks=False):
+                    used += entry.stat(follow_symlinks=False).st_blocks * 512
+                    inodes += 1
     except OSError:
         return None
-    return fs_json(directory, stamp, (used, inodes)) if names else None
+    return fs_json(directory, stamp, (used, inodes)) if inodes else None

@@ -153,11 +153,6 @@ class ResourceMetricsCollector(Collector):
         return families
 
 
-def docker_name(container: str, pod: str, namespace: str, uid: str, attempt: int) -> str:
-    """The container's Docker name as dockershim made it (cAdvisor's ``name`` label)."""
-    return f"k8s_{container}_{pod}_{namespace}_{uid}_{attempt}"
-
-
 class CadvisorCollector(Collector):
     """The summary's containers and node under cAdvisor's metric names and labels."""
 
@@ -166,10 +161,14 @@ class CadvisorCollector(Collector):
         summary: Callable[[], Summary],
         pod_list: Callable[[], Mapping[str, Any]],
         machine: Callable[[], Mapping[str, Any]],
+        names: Callable[[], Mapping[tuple[str, str], tuple[str, str]]] = dict,
     ) -> None:
+        """``names``: (pod uid, container name) -> (cgroup, the runtime's name), the ``id`` and ``name``
+        labels (Docker's ``/docker/<id>`` and ``k8s_...``; under containerd its own cgroup and the id)."""
         self._summary = summary
         self._pod_list = pod_list
         self._machine = machine
+        self._names = names
 
     def describe(self) -> Iterable[Metric]:
         return list(self._families())
@@ -179,6 +178,7 @@ class CadvisorCollector(Collector):
         cpu, working_set, usage, rss, start, last_seen, scrape_error, cores, memory = families
         try:
             summary, statuses, machine = self._summary(), _statuses(self._pod_list()), self._machine()
+            names = self._names()
         except Exception as exc:
             log.error("Error getting container stats for the cadvisor metrics endpoint: %s", exc)
             scrape_error.add_metric([], 1)
@@ -188,27 +188,11 @@ class CadvisorCollector(Collector):
         for pod in summary.get("pods", []):
             ref = pod.get("podRef") or {}
             for container in pod.get("containers", []):
-                status = statuses.get((ref.get("uid", ""), container.get("name", ""))) or {}
-                container_id = str(status.get("containerID", "")).partition("://")[2]
-                rows.append(
-                    (
-                        [
-                            container.get("name", ""),
-                            f"/docker/{container_id}" if container_id else "",
-                            str(status.get("image", "")),
-                            docker_name(
-                                container.get("name", ""),
-                                ref.get("name", ""),
-                                ref.get("namespace", ""),
-                                ref.get("uid", ""),
-                                int(status.get("restartCount", 0)),
-                            ),
-                            ref.get("namespace", ""),
-                            ref.get("name", ""),
-                        ],
-                        container,
-                    )
-                )
+                which = (ref.get("uid", ""), container.get("name", ""))
+                cgroup, runtime_name = names.get(which, ("", ""))
+                image = str((statuses.get(which) or {}).get("image", ""))
+                row = [container.get("name", ""), cgroup, image, runtime_name]
+                rows.append(([*row, ref.get("namespace", ""), ref.get("name", "")], container))
         for labels, stats in rows:
             if (value := _cpu(stats)) is not None:
                 cpu.add_metric([*labels[:1], "total", *labels[1:]], value[0], timestamp=value[1])

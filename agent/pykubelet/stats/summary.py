@@ -46,8 +46,11 @@ class ContainerRef:
 
     name: str  # the k8s container name ("POD" for the sandbox)
     container_id: str
-    pid: int  # State.Pid from docker inspect; 0 if not running
+    pid: int  # the main process on the host; 0 if not running
     started_at: str  # RFC 3339
+    rootfs: tuple[int, int | None] | None = None  # the writable layer (bytes, inodes), runtime-measured
+    log_path: str = ""  # the file the runtime writes the container's output to
+    runtime_name: str = ""  # the runtime's own name for it (cAdvisor's ``name`` label)
 
 
 @dataclass
@@ -110,8 +113,9 @@ class StatsProvider:
 
     ``collect`` blocks (it walks volumes), so the agent runs it in a thread every ~10 s and serves the
     last result; concurrent calls are serialised so two collections never interleave their rate samples.
-    ``docker_root`` locates the container's writable layer and JSON log for ``rootfs``/``logs``; with
-    another storage or log driver those sections are left out. ``clock`` returns epoch seconds.
+    ``image_fs`` is the runtime's image filesystem (``ImageFsInfo``), which the containers' ``rootfs``
+    sections and the node's ``runtime.imageFs`` describe; "" leaves them out. ``clock`` returns epoch
+    seconds.
     """
 
     def __init__(
@@ -121,23 +125,26 @@ class StatsProvider:
         proc: str = "/proc",
         cgroup_root: str = "/sys/fs/cgroup",
         *,
-        docker_root: str = "/var/lib/docker",
+        image_fs: str = "",
         clock: Callable[[], float] = time.time,
         du_ttl: float = DU_TTL_SECONDS,
     ) -> None:
         self.node_name = node_name
         self.root_dir = root_dir
         self.proc = proc
-        self.docker_root = docker_root
+        self.image_fs = image_fs
         self._clock = clock
         self._cgroups = Cgroups(proc, cgroup_root)
         self._rates = Rates()
         self._du = DiskUsageCache(clock, du_ttl)
         self._lock = threading.Lock()
         self._started = clock()
+        self._seen: dict[str, str] = {}
+        self.cgroup_names: dict[str, str] = {}  # container id -> its cgroup, as of the last collection
 
     def collect(self, pods: list[PodRef]) -> dict[str, Any]:
         with self._lock:
+            self._seen = {}
             now = self._clock()
             stamp = _rfc3339(now)
             pod_stats, pod_samples = [], []
@@ -154,6 +161,7 @@ class StatsProvider:
             node = self._node(now, stamp, pods, pod_samples)
             self._rates.forget_unseen()
             self._du.expire()
+            self.cgroup_names = self._seen
             return {"node": node, "pods": pod_stats}
 
     # --- node ---
@@ -169,7 +177,7 @@ class StatsProvider:
         _put(node, "memory", _memory_json(stamp, node_memory(self.proc)))
         _put(node, "network", network_json(os.path.join(self.proc, "1"), stamp))
         _put(node, "fs", fs_json(existing(self.root_dir), stamp))
-        image_fs = fs_json(self.docker_root, stamp)
+        image_fs = fs_json(self.image_fs, stamp) if self.image_fs else None
         if image_fs is not None:
             # What the images themselves take needs the engine (``docker system df``); only the
             # filesystem's totals are read here.
@@ -217,6 +225,7 @@ class StatsProvider:
         if sample is None:
             log.debug("no cgroup stats for container %s (%s): exited?", ref.name, ref.container_id)
             return None
+        self._seen[ref.container_id] = sample.cgroup
         if sample.cpu_ns is not None:
             sample.nanocores = self._rates.nanocores(ref.container_id, now, sample.cpu_ns)
         return sample
@@ -225,8 +234,8 @@ class StatsProvider:
         entry: dict[str, Any] = {"name": ref.name, "startTime": ref.started_at or stamp}
         _put(entry, "cpu", _cpu_json(stamp, sample))
         _put(entry, "memory", _memory_json(stamp, sample.memory))
-        _put(entry, "rootfs", rootfs_json(self.docker_root, ref.container_id, stamp, self._du))
-        _put(entry, "logs", logs_json(self.docker_root, ref.container_id, stamp))
+        _put(entry, "rootfs", rootfs_json(self.image_fs, ref.rootfs, stamp))
+        _put(entry, "logs", logs_json(ref.log_path, stamp))
         return entry
 
     def _pod_network(self, pod: PodRef, stamp: str) -> dict[str, Any] | None:

@@ -238,6 +238,7 @@ def sandbox_record(status: pb.PodSandboxStatus, info: dict[str, Any]) -> Contain
         ip=status.network.ip if ready else "",
         pid=int(info.get("pid") or 0) if ready else 0,
         runtime=RUNTIME,
+        runtime_name=status.id,
     )
 
 
@@ -280,6 +281,7 @@ def container_record(
         log_path=status.log_path,
         sandbox_id=sandbox_id or str(info.get("sandboxID") or ""),
         runtime=RUNTIME,
+        runtime_name=status.id,
     )
     if state == "exited" and not record.reason:
         record.reason = "Completed" if record.exit_code == 0 else "Error"

@@ -22,7 +22,7 @@ import contextlib
 import logging
 import math
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timezone
 
 from cri_api.v1 import api_pb2 as pb
@@ -32,6 +32,7 @@ from pykubelet.runtime.api import (
     Container,
     ContainerConfig,
     ContainerEvent,
+    ContainerStats,
     Image,
     RuntimeError_,
     SandboxConfig,
@@ -211,6 +212,30 @@ class CriRuntime:
 
     def cached_image(self, image_id: str) -> Image | None:
         return self._image_cache.get(image_id)
+
+    async def image_fs_mountpoint(self) -> str:
+        """``ImageFsInfo``: the snapshotter's directory, where images and writable layers live."""
+        answer = await self.client.call(
+            "ImageFsInfo", pb.ImageFsInfoRequest(), pb.ImageFsInfoResponse, image=True
+        )
+        return next((fs.fs_id.mountpoint for fs in answer.image_filesystems if fs.fs_id.mountpoint), "")
+
+    async def list_container_stats(self, container_ids: Sequence[str]) -> dict[str, ContainerStats]:
+        """``ListContainerStats`` of this node's containers: the writable layer the snapshotter measured."""
+        answer = await self.client.call(
+            "ListContainerStats",
+            pb.ListContainerStatsRequest(filter=pb.ContainerStatsFilter(label_selector=self._selector(None))),
+            pb.ListContainerStatsResponse,
+        )
+        wanted = set(container_ids)
+        found: dict[str, ContainerStats] = {}
+        for stats in answer.stats:
+            if stats.attributes.id in wanted and stats.HasField("writable_layer"):
+                layer = stats.writable_layer
+                inodes = layer.inodes_used.value if layer.HasField("inodes_used") else None
+                cid = stats.attributes.id
+                found[cid] = ContainerStats(cid, layer.used_bytes.value, inodes)
+        return found
 
     async def pull_image(self, ref: str) -> None:
         """``PullImage``; a failure is ErrImagePull with the runtime's words (the kubelet's ``pullImage``)."""

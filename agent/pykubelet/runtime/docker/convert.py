@@ -107,6 +107,7 @@ def from_inspect(info: dict[str, Any]) -> Container | None:
         log_path=info.get("LogPath") or "",
         sandbox_id=docker_labels.get(SANDBOX_ID, ""),
         runtime="docker",
+        runtime_name=str(info.get("Name", "")).lstrip("/"),
     )
     _apply_state(record, state)
     return record

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -27,6 +27,7 @@ from pykubelet.runtime.api import (
     Container,
     ContainerConfig,
     ContainerEvent,
+    ContainerStats,
     Image,
     RuntimeError_,
     SandboxConfig,
@@ -34,6 +35,7 @@ from pykubelet.runtime.api import (
 )
 from pykubelet.runtime.docker import convert
 from pykubelet.runtime.docker.listing import SharedListing
+from pykubelet.runtime.docker.stats import WritableLayers
 
 log = logging.getLogger("pykubelet.runtime")
 
@@ -63,6 +65,8 @@ class DockerRuntime:
         self._stop_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="stop")
         self._exec_clients: dict[int, docker.APIClient] = {}
         self._listing = SharedListing(self._list)
+        self._docker_root: str | None = None
+        self._layers = WritableLayers()
         self.on_operation: Callable[[str, float, bool], None] | None = None
 
     @property
@@ -254,6 +258,18 @@ class DockerRuntime:
 
     def cached_image(self, image_id: str) -> Image | None:
         return self._image_cache.get(image_id)
+
+    async def image_fs_mountpoint(self) -> str:
+        """The engine's root directory (``DockerRootDir``): images and writable layers live there."""
+        if self._docker_root is None:
+            info = await self.call("info", self.client.info)
+            self._docker_root = str(info.get("DockerRootDir") or "/var/lib/docker")
+        return self._docker_root
+
+    async def list_container_stats(self, container_ids: Sequence[str]) -> dict[str, ContainerStats]:
+        """The containers' overlay2 writable layers, measured on disk as cAdvisor's Docker handler does."""
+        root = await self.image_fs_mountpoint()
+        return await asyncio.to_thread(self._layers.measure, root, list(container_ids))
 
     async def pull_image(self, ref: str) -> None:
         """Pull an image; a failure raises RuntimeError_("ErrImagePull", <the engine's message>)."""
