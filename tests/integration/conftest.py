@@ -132,6 +132,18 @@ class Agent:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def cli(self, *args: str) -> str:
+        """``pykubelet --server <this agent> ARGS``: its stdout, after checking it succeeded."""
+        result = subprocess.run(
+            [sys.executable, "-m", "pykubelet", "--server", f"http://127.0.0.1:{self.port}", *args],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")
 

@@ -92,15 +92,7 @@ def lab(shared_agent: Agent) -> Agent:
 
 
 def cli(agent: Agent, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "pykubelet", "--server", f"http://127.0.0.1:{agent.port}", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return agent.cli(*args)
 
 
 def test_healthz(lab: Agent) -> None:
