@@ -1,13 +1,16 @@
-"""``python -m bench``: measure pykubelet against the Docker SDK floor and podman, print a table, write JSON.
+"""``python -m bench``: measure pykubelet on Docker and on containerd, each against its floor (the Docker
+SDK; direct CRI calls) and podman, print a table, write JSON.
 
-    .venv/bin/python -m bench            # the full run (~11 min on 2 cores)
-    .venv/bin/python -m bench --quick    # a smoke run: 3 repetitions, 10 pods, 10 s idle (~3 min)
-    .venv/bin/python -m bench --only start,burst --no-podman
+    .venv/bin/python -m bench            # the full run, both runtimes
+    .venv/bin/python -m bench --quick    # a smoke run: 3 repetitions, 10 pods, 10 s idle
+    .venv/bin/python -m bench --only start,burst --no-podman --runtimes containerd
 
-Needs root, a Docker engine and the lab images (scripts/build-images.sh). Everything it creates carries
-``io.pykubelet.node=bench-<random>`` (or ``bench-floor-<random>``) and is removed at the end, also on
-Ctrl-C; traffic goes only to loopback and to the containers it created. Nothing here asserts: the
-targets of issue 5 are printed beside each figure, and docs/performance.md records a full run.
+Needs root, a Docker engine and the lab images (scripts/build-images.sh); for containerd, the lab's
+(scripts/ensure-containerd.sh; when it does not answer, the run says so and measures Docker only).
+Everything it creates carries ``io.pykubelet.node=bench-<random>`` (``bench-floor-<random>``,
+``bench-ctrd-<random>``, ``bench-ctrd-floor-<random>``) and is removed at the end, also on Ctrl-C;
+traffic goes only to loopback and to the containers it created. Nothing here asserts: the targets of
+issues 5 and 13 are printed beside each figure, and docs/performance.md records the runs.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -38,12 +40,15 @@ from bench.common import (
     cleanup_dir,
     machine,
     node_name,
-    remove_node_containers,
 )
+from bench.cri import ENDPOINT as CRI_ENDPOINT
+from bench.cri import CriSide
 from bench.podman import Podman
+from bench.runtimes import DockerSide, Side
+from bench.table import render, table_rows
 
 SCENARIOS = ("start", "burst", "steady", "adoption")
-MB = 1024 * 1024
+RUNTIMES = ("docker", "containerd")
 
 
 @dataclasses.dataclass
@@ -99,6 +104,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--no-podman", action="store_true", help="skip the podman peer")
     p.add_argument(
+        "--runtimes",
+        default=",".join(RUNTIMES),
+        help="comma-separated runtimes to run pykubelet on: docker, containerd (default both; the steady "
+        "state and the adoption are measured on Docker)",
+    )
+    p.add_argument(
+        "--containerd-endpoint",
+        default=CRI_ENDPOINT,
+        help=f"the containerd to measure (default the lab's, {CRI_ENDPOINT})",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=REPO / "bench" / "results",
@@ -122,6 +138,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = set(args.only.split(",")) - set(SCENARIOS)
     if unknown:
         p.error(f"unknown scenario(s): {', '.join(sorted(unknown))}")
+    unknown = set(args.runtimes.split(",")) - set(RUNTIMES)
+    if unknown:
+        p.error(f"unknown runtime(s): {', '.join(sorted(unknown))}")
     return args
 
 
@@ -133,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.pods:
         plan.pods = args.pods
     only = set(args.only.split(","))
+    runtimes = set(args.runtimes.split(","))
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -155,10 +175,9 @@ def main(argv: list[str] | None = None) -> int:
 
     info = machine(api)
     work = scenarios.work_dir()
-    node, floor_node = node_name("bench"), node_name("bench-floor")
     events = EventRecorder()
     podman: Podman | None = None
-    if "start" in only and not args.no_podman:
+    if "start" in only and "docker" in runtimes and not args.no_podman:
         log("preparing the podman peer")
         podman = Podman(work / "podman-setup", ("busybox:1.35", NGINX))
         if podman.prepare():
@@ -167,10 +186,30 @@ def main(argv: list[str] | None = None) -> int:
             info.notes.append(f"podman peer not measured: {podman.unusable}")
             log(f"podman peer not measured: {podman.unusable}")
             podman = None
-    elif args.no_podman:
-        info.notes.append("podman peer not measured: --no-podman")
+    elif args.no_podman or "docker" not in runtimes:
+        info.notes.append(
+            "podman peer not measured: " + ("--no-podman" if args.no_podman else "no Docker pass")
+        )
     ctx = scenarios.Context(api, events, work, podman, log)
-    agent = AgentProcess(work / "agent", node, args.agent_arg)
+    sides: list[Pass] = []
+    if "docker" in runtimes:
+        docker_side = DockerSide(api, events, work / "floor")
+        sides.append(Pass(docker_side, AgentProcess(work / "agent", node_name("bench"), args.agent_arg)))
+    cri_side: CriSide | None = None
+    if "containerd" in runtimes:
+        cri_side = CriSide(args.containerd_endpoint, work / "floor", work / "floor-logs")
+        why = cri_side.check()
+        if why:
+            message = f"containerd NOT measured, {why}; measuring Docker only"
+            info.notes.append(message)
+            log(message)
+            cri_side.close()
+            cri_side = None
+        else:
+            info.notes.append(f"containerd: {cri_side.version} on {args.containerd_endpoint}")
+            cri_args = ["--container-runtime-endpoint", args.containerd_endpoint, *args.agent_arg]
+            agent = AgentProcess(work / "agent-containerd", node_name("bench-ctrd"), cri_args)
+            sides.append(Pass(cri_side, agent))
     results: dict[str, Any] = {}
     started = time.time()
     log(
@@ -178,55 +217,37 @@ def main(argv: list[str] | None = None) -> int:
         f"Docker {info.docker_server}, load average {info.loadavg_start}, "
         f"{info.other_containers_running} other containers running"
     )
-    log(f"node {node}, floor node {floor_node}, work dir {work}")
-    files: list[str] = []
+    log(
+        f"work dir {work}; "
+        + "; ".join(f"{p.side.name}: node {p.agent.node}, floor node {p.floor_node}" for p in sides)
+    )
     try:
-        agent.start()
-        log(f"pykubelet pid {agent.pid} on port {agent.port}")
-        if "start" in only:
-            log(f"1-2. start latency and removal, {plan.reps} repetitions per pod")
-            with profiled(args.profile, "start", agent.pid):
-                results["single"] = scenarios.single_pod(
-                    ctx, agent, floor_node, plan.reps, podman is not None
-                )
-        if "burst" in only:
-            log(f"3. burst of {plan.pods} pods, {plan.burst_reps} repetition(s)")
-            with profiled(args.profile, "burst", agent.pid):
-                results["burst"] = scenarios.burst(ctx, agent, floor_node, plan.pods, plan.burst_reps)
-                log(f"3b. the same burst, containers that ignore SIGTERM ({plan.burst_reps} repetition(s))")
-                results["burst_ignoring_term"] = scenarios.burst(
-                    ctx, agent, floor_node, plan.pods, plan.burst_reps, IGNORES_TERM
-                )
-        if only & {"steady", "adoption"}:
-            log(f"starting {plan.pods} pods for the steady state and the adoption")
-            files = scenarios.start_pods(ctx, agent, plan.pods)
-        if "steady" in only:
-            log(f"4. steady state with {plan.pods} pods")
-            with profiled(args.profile, "steady", agent.pid):
-                results["steady"] = scenarios.steady(
-                    ctx, agent, plan.pods, plan.idle_seconds, plan.settle, plan.load_seconds,
-                    plan.load_requests, plan.concurrency,
-                )  # fmt: skip
-        if "adoption" in only:
-            log(f"5. restart adoption with {plan.pods} pods, {plan.adoption_reps} repetition(s)")
-            results["adoption"] = scenarios.adoption(ctx, agent, plan.pods, plan.adoption_reps, observe=3.0)
-        if files:
-            log("removing the pods")
-            scenarios.stop_all(ctx, agent, files)
+        for p in sides:
+            p.agent.start()
+            log(f"pykubelet on {p.side.name}: pid {p.agent.pid}, port {p.agent.port}")
+        measure(ctx, sides, only, plan, args.profile, results)
     except BaseException as exc:
         log(f"bench failed: {exc!r}")
-        tail = agent.log_tail()
-        if tail:
-            print(f"--- agent log (tail) ---\n{tail}", file=sys.stderr)
+        for p in sides:
+            tail = p.agent.log_tail()
+            if tail:
+                print(f"--- agent log on {p.side.name} (tail) ---\n{tail}", file=sys.stderr)
         results["error"] = repr(exc)
         if not isinstance(exc, Exception):
             raise
     finally:
-        agent.kill()
+        for p in sides:
+            p.agent.kill()  # first, or it would make again what is removed below
         events.close()
-        removed = sum(remove_node_containers(api, n) for n in (node, floor_node))
+        removed = 0
+        for p in sides:
+            for n in (p.agent.node, p.floor_node):
+                with contextlib.suppress(Exception):
+                    removed += p.side.remove_node(n)
         if removed:
-            log(f"clean-up force-removed {removed} container(s)")
+            log(f"clean-up removed {removed} container(s)/sandbox(es)")
+        if cri_side is not None:
+            cri_side.close()
         cleanup_dir(work)
 
     info.notes.append(f"load average at the end: {os.getloadavg()}")
@@ -237,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": dataclasses.asdict(plan),
         "machine": dataclasses.asdict(info),
         "git": _git_revision(),
+        "runtimes": [p.side.name for p in sides],
         "results": results,
     }
     report["table"] = table_rows(
@@ -254,6 +276,85 @@ def main(argv: list[str] | None = None) -> int:
     print(render(report))
     print(f"\nJSON: {path}")
     return 1 if "error" in results else 0
+
+
+@dataclasses.dataclass
+class Pass:
+    """One runtime's pass: how to see it and make its floor, the agent pointed at it, the floor's node."""
+
+    side: Side
+    agent: AgentProcess
+    floor_node: str = ""
+
+    def __post_init__(self) -> None:
+        self.floor_node = self.floor_node or node_name(f"{self.agent.node.rsplit('-', 1)[0]}-floor")
+
+
+def measure(
+    ctx: scenarios.Context,
+    sides: list[Pass],
+    only: set[str],
+    plan: Plan,
+    profile: Path | None,
+    results: dict[str, Any],
+) -> None:
+    """The scenarios, each on every runtime in turn (results of containerd under ``results["containerd"]``);
+    the steady state and the adoption on Docker only."""
+
+    def slot(p: Pass) -> dict[str, Any]:
+        return results if p.side.name == "docker" else results.setdefault(p.side.name, {})
+
+    def tag(p: Pass, name: str) -> str:
+        return name if p.side.name == "docker" else f"{name}-{p.side.name}"
+
+    if "start" in only:
+        for p in sides:
+            ctx.log(f"1-2. {p.side.name}: start latency and removal, {plan.reps} repetitions per pod")
+            with profiled(profile, tag(p, "start"), p.agent.pid):
+                slot(p)["single"] = scenarios.single_pod(
+                    ctx,
+                    p.side,
+                    p.agent,
+                    p.floor_node,
+                    plan.reps,
+                    p.side.name == "docker" and bool(ctx.podman),
+                )
+    if "burst" in only:
+        for p in sides:
+            ctx.log(f"3. {p.side.name}: burst of {plan.pods} pods, {plan.burst_reps} repetition(s)")
+            with profiled(profile, tag(p, "burst"), p.agent.pid):
+                slot(p)["burst"] = scenarios.burst(
+                    ctx, p.side, p.agent, p.floor_node, plan.pods, plan.burst_reps
+                )
+                if p.side.name == "docker":
+                    ctx.log(
+                        f"3b. docker: the same burst, containers that ignore SIGTERM "
+                        f"({plan.burst_reps} repetition(s))"
+                    )
+                    results["burst_ignoring_term"] = scenarios.burst(
+                        ctx, p.side, p.agent, p.floor_node, plan.pods, plan.burst_reps, IGNORES_TERM
+                    )
+    docker_pass = next((p for p in sides if p.side.name == "docker"), None)
+    if not only & {"steady", "adoption"}:
+        return
+    if docker_pass is None:
+        ctx.log("steady state and adoption are measured on Docker only: skipped")
+        return
+    agent = docker_pass.agent
+    ctx.log(f"starting {plan.pods} pods for the steady state and the adoption")
+    files = scenarios.start_pods(ctx, agent, plan.pods)
+    if "steady" in only:
+        ctx.log(f"4. steady state with {plan.pods} pods")
+        with profiled(profile, "steady", agent.pid):
+            results["steady"] = scenarios.steady(
+                ctx, agent, plan.pods, plan.idle_seconds, plan.settle, plan.load_seconds,
+                plan.load_requests, plan.concurrency,
+            )  # fmt: skip
+    if "adoption" in only:
+        ctx.log(f"5. restart adoption with {plan.pods} pods, {plan.adoption_reps} repetition(s)")
+        results["adoption"] = scenarios.adoption(ctx, agent, plan.pods, plan.adoption_reps, observe=3.0)
+    ctx.log("removing the pods")
+    scenarios.stop_all(ctx, agent, files)
 
 
 @contextlib.contextmanager
@@ -284,205 +385,6 @@ def profiled(directory: Path | None, name: str, pid: int) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=10)
-
-
-# -- the table ------------------------------------------------------------------------------------------
-
-
-def _fmt_s(stat: dict[str, Any] | None, unit: str = "s", scale: float = 1.0, digits: int = 3) -> str:
-    if not stat or stat.get("median") is None:
-        return "n/a"
-    return f"{stat['median'] * scale:.{digits}f} {unit} ({stat['p99'] * scale:.{digits}f})"
-
-
-def _ratio(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:
-    if not a or not b or not a.get("median") or not b.get("median"):
-        return None
-    return float(a["median"]) / float(b["median"])
-
-
-def table_rows(results: dict[str, Any], podman_note: str = "") -> list[dict[str, Any]]:
-    """One row per figure: pykubelet (median, p99), its floor, the ratio, the peer, the target."""
-    rows: list[dict[str, Any]] = []
-
-    def row(
-        name: str,
-        value: str,
-        floor: str = "",
-        ratio: float | None = None,
-        peer: str = "",
-        target: str = "",
-        met: bool | None = None,
-    ) -> None:
-        rows.append(
-            {
-                "measurement": name,
-                "pykubelet": value,
-                "floor": floor,
-                "ratio": None if ratio is None else round(ratio, 2),
-                "podman": peer,
-                "target": target,
-                "met": met,
-            }
-        )
-
-    peer_missing = "not usable" if podman_note else "n/a"
-    for kind, label, term in (
-        ("walkthrough", "walkthrough pod (infra + 2)", "its shell ignores SIGTERM: 2 s minimum grace"),
-        ("busybox", "busybox pod (infra + 1)", "exits on SIGTERM"),
-    ):
-        r = (results.get("single") or {}).get(kind)
-        if not r:
-            continue
-        peer_start = _fmt_s(r["podman_start"]) if r["podman_start"]["n"] else peer_missing
-        peer_remove = _fmt_s(r["podman_remove"]) if r["podman_remove"]["n"] else peer_missing
-        ratio = _ratio(r["start"], r["floor_start"])
-        target = "<= 1.0x sequential SDK floor" if kind == "walkthrough" else ""
-        row(
-            f"start, {label}",
-            _fmt_s(r["start"]),
-            _fmt_s(r["floor_start"]),
-            ratio,
-            peer_start,
-            target,
-            (ratio <= 1.0) if (ratio is not None and kind == "walkthrough") else None,
-        )
-        ratio_par = _ratio(r["start"], r["floor_start_parallel"])
-        row(
-            f"start, {label}, vs floor with apps started concurrently",
-            _fmt_s(r["start"]),
-            _fmt_s(r["floor_start_parallel"]),
-            ratio_par,
-        )
-        react = r["react"]
-        row(
-            f"reaction: manifest written -> first container created ({kind})",
-            _fmt_s(react, "ms", 1000, 1),
-            "",
-            None,
-            "",
-            "well under 50 ms",
-            (react["median"] < 0.05) if react.get("median") is not None else None,
-        )
-        row(
-            f"removal, {label}, grace 0 ({term})",
-            _fmt_s(r["remove"]),
-            _fmt_s(r["floor_remove"]),
-            _ratio(r["remove"], r["floor_remove"]),
-            peer_remove,
-        )
-    b = results.get("burst")
-    if b:
-        for key, what in (("start", "all running"), ("remove", "all removed")):
-            ratio = _ratio(b[key], b[f"floor_{key}"])
-            row(
-                f"burst of {b['pods']} pods ({b['containers']} containers): {what}",
-                _fmt_s(b[key], digits=2),
-                _fmt_s(b[f"floor_{key}"], digits=2),
-                ratio,
-                "",
-                "<= 1.1x thread-pool floor",
-                None if ratio is None else ratio <= 1.1,
-            )
-    b = results.get("burst_ignoring_term")
-    if b:
-        label = f"burst of {b['pods']} pods, containers ignore SIGTERM: all removed"
-        row(
-            f"{label} (2 s minimum grace)",
-            _fmt_s(b["remove"], digits=2),
-            _fmt_s(b["floor_remove"], digits=2),
-            _ratio(b["remove"], b["floor_remove"]),
-        )
-        row(
-            f"{label}, vs floor that stops with the 2 s grace, then removes",
-            _fmt_s(b["remove"], digits=2),
-            _fmt_s(b["floor_remove_graceful"], digits=2),
-            _ratio(b["remove"], b["floor_remove_graceful"]),
-        )
-    s = results.get("steady")
-    if s:
-        row(
-            f"idle with {s['pods']} pods: CPU (% of one core, {s['idle_seconds']:.0f} s)",
-            f"{s['idle_cpu_percent']:.2f} %",
-            "",
-            None,
-            "",
-            "< 1 %",
-            s["idle_cpu_percent"] < 1.0,
-        )
-        rss = max(s["rss_max_bytes"], s["rss_bytes"]) / MB
-        row(f"idle with {s['pods']} pods: RSS", f"{rss:.1f} MB", "", None, "", "< 80 MB", rss < 80)
-        for path, rate in (("/pods", 1000), ("/stats/summary", 200)):
-            load = s[path]
-            lat = load["latency"]
-            row(
-                f"{path} with {s['pods']} pods: throughput, {load['concurrency']} keep-alive clients "
-                "(closed loop)",
-                f"{load['requests_per_second']:.0f} req/s, p50 {lat['median'] * 1000:.1f} ms, "
-                f"p99 {lat['p99'] * 1000:.1f} ms",
-                "", None, "", f">= {rate} req/s", load["requests_per_second"] >= rate,
-            )  # fmt: skip
-            paced = load.get("paced")
-            if paced:
-                p99_ms = (paced["latency"]["p99"] or math.nan) * 1000
-                done = paced["requests_per_second"] >= 0.98 * rate and not paced["errors"]
-                met = done and (path != "/pods" or p99_ms < 20)
-                row(
-                    f"{path} with {s['pods']} pods: latency at {rate} req/s offered (open loop)",
-                    f"{paced['requests_per_second']:.0f} req/s served, "
-                    f"p50 {paced['latency']['median'] * 1000:.1f} ms, p99 {p99_ms:.1f} ms",
-                    "", None, "", "p99 < 20 ms" if path == "/pods" else f"keeps up with {rate} req/s", met,
-                )  # fmt: skip
-    a = results.get("adoption")
-    if a:
-        row(f"restart adoption ({a['pods']} pods, SIGKILL): /healthz ok", _fmt_s(a["healthz"], digits=2))
-        row(
-            f"restart adoption ({a['pods']} pods, SIGKILL): /pods complete",
-            _fmt_s(a["pods_complete"], digits=2),
-            "",
-            None,
-            "",
-            "< 2 s",
-            a["pods_complete"]["p99"] < 2.0,
-        )
-        restarted = int(a["restarted"]["max"])
-        row(
-            f"restart adoption ({a['pods']} pods): containers restarted (max over runs)",
-            str(restarted),
-            "",
-            None,
-            "",
-            "0",
-            restarted == 0,
-        )
-    return rows
-
-
-def render(report: dict[str, Any]) -> str:
-    m = report["machine"]
-    lines = [
-        f"pykubelet benchmark ({report['mode']}, {report['when']}, {report['duration_seconds']:.0f} s)",
-        f"machine: {m['cores']} cores ({m['cpu_model']}), {m['memory_bytes'] / 2**30:.1f} GiB, "
-        f"kernel {m['kernel']}, "
-        f"{m['os']}, Docker {m['docker_server']}, podman {m['podman'] or '-'}, Python {m['python']}",
-        f"load average at start {tuple(round(x, 2) for x in m['loadavg_start'])}; "
-        f"{m['other_containers_running']} other containers running",
-        *[f"note: {n}" for n in m["notes"]],
-        "figures: median (p99) of repeated runs; ratio = pykubelet median / floor median",
-        "",
-        "| measurement | pykubelet | floor (Docker SDK) | ratio | podman kube play/down | target | met |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in report["table"]:
-        ratio = "" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        met = {True: "yes", False: "NO", None: ""}[r["met"]]
-        lines.append(
-            f"| {r['measurement']} | {r['pykubelet']} | {r['floor']} | {ratio} | {r['podman']} | "
-            f"{r['target']} | {met} |"
-        )
-    if "error" in report["results"]:
-        lines.append(f"\nbench stopped early: {report['results']['error']}")
-    return "\n".join(lines)
 
 
 def _git_revision() -> str:

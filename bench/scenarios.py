@@ -1,14 +1,16 @@
 """The five measurements of issue 5, each pykubelet figure beside its floor measured in the same run.
 
-Repetitions alternate pykubelet, the floor and the peer, so a change in the machine's background load
-(other engineers' tests share it) lands on all of them alike.
+Start and removal of one pod (1-2) and the burst (3) run on either runtime (bench/runtimes.py: Docker,
+bench/cri.py: containerd through the CRI), each beside that runtime's floor; the steady state (4) and
+the restart adoption (5) are measured on Docker. Repetitions alternate pykubelet, the floor and the
+peer, so a change in the machine's background load (other engineers' tests share it) lands on all of
+them alike.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import signal
 import tempfile
 import time
@@ -26,8 +28,6 @@ from bench.common import (
     IGNORES_TERM,
     NGINX,
     NODE_LABEL,
-    PAUSE,
-    POD_LABEL,
     AgentProcess,
     EventRecorder,
     busybox_pod,
@@ -36,13 +36,13 @@ from bench.common import (
     summary,
     walkthrough_pod,
 )
+from bench.load import http_load, http_rate
 from bench.podman import Podman
+from bench.runtimes import POOL, Side, clear_floor_dirs
 
 START_TIMEOUT = 120.0
 REMOVE_TIMEOUT = 120.0
 BURST_TIMEOUT = 600.0
-POOL = 16  # the agent's Docker thread pool is 16 threads too
-MINIMUM_GRACE = 2  # the kubelet's minimumGracePeriodInSeconds
 
 
 class Context:
@@ -61,63 +61,11 @@ class Context:
         self.log = log
 
 
-# -- the floor: the same containers, straight through the SDK -----------------------------------------
-
-
-def _floor_labels(node: str, pod: str) -> dict[str, str]:
-    return {NODE_LABEL: node, POD_LABEL: pod}
-
-
-def floor_create_pod(
-    api: docker.APIClient, node: str, pod: dict[str, Any], volume_root: Path, parallel_apps: bool = False
-) -> list[str]:
-    """Infra container, then each app container joined to its network and IPC namespaces, emptyDirs
-    as bind mounts: what pykubelet asks of Docker, without the agent around it."""
-    name = pod["metadata"]["name"]
-    labels = _floor_labels(node, name)
-    sandbox = api.create_container(
-        PAUSE, name=f"bench_POD_{name}_{node}", labels=labels,
-        host_config=api.create_host_config(network_mode="bridge", ipc_mode="shareable"),
-    )["Id"]  # fmt: skip
-    api.start(sandbox)
-    dirs = {}
-    for volume in pod["spec"].get("volumes") or []:
-        path = volume_root / node / name / volume["name"]
-        path.mkdir(parents=True, exist_ok=True)
-        path.chmod(0o777)
-        dirs[volume["name"]] = path
-
-    def app(spec: dict[str, Any]) -> str:
-        binds = [f"{dirs[m['name']]}:{m['mountPath']}:rw" for m in spec.get("volumeMounts") or []]
-        cid = api.create_container(
-            spec["image"], name=f"bench_{spec['name']}_{name}_{node}", labels=labels,
-            entrypoint=spec.get("command"), command=spec.get("args"),
-            host_config=api.create_host_config(
-                network_mode=f"container:{sandbox}", ipc_mode=f"container:{sandbox}", binds=binds or None
-            ),
-        )["Id"]  # fmt: skip
-        api.start(cid)
-        return cid
-
-    specs = pod["spec"]["containers"]
-    if parallel_apps and len(specs) > 1:
-        with ThreadPoolExecutor(len(specs)) as pool:
-            apps = list(pool.map(app, specs))
-    else:
-        apps = [app(spec) for spec in specs]
-    return [sandbox, *apps]
-
-
-def floor_remove(api: docker.APIClient, cids: list[str]) -> None:
-    for cid in reversed(cids):  # apps first, then the infra container
-        api.remove_container(cid, force=True)
-
-
 # -- 1 and 2: start latency and removal of one pod ----------------------------------------------------
 
 
 def single_pod(
-    ctx: Context, agent: AgentProcess, floor_node: str, reps: int, use_podman: bool
+    ctx: Context, side: Side, agent: AgentProcess, floor_node: str, reps: int, use_podman: bool
 ) -> dict[str, Any]:
     kinds: dict[str, Callable[[str], dict[str, Any]]] = {
         "walkthrough": walkthrough_pod,
@@ -140,36 +88,33 @@ def single_pod(
             full = f"{name}-{agent.node}"
             t0 = time.time()
             agent.write(f"{name}.yaml", pod)
-            first, last = ctx.events.wait_started(agent.node, {full: expected}, t0, START_TIMEOUT)
-            samples["start"].append(last - t0)
-            samples["react"].append(first - t0)
-            for phase, value in ctx.events.timeline(agent.node, full, t0).items():
+            started = side.wait_started(agent.node, {full: expected}, t0, START_TIMEOUT)
+            samples["start"].append(started.last - t0)
+            samples["react"].append(started.first - t0)
+            for phase, value in side.timeline(agent.node, full, t0).items():
                 samples.setdefault(f"phase_{phase}", []).append(value)
-            cids = ctx.events.started_cids(agent.node, [full], t0)
             time.sleep(0.5)  # let the agent finish its bookkeeping (status, log links) before the delete
             t1 = time.time()
             agent.remove(f"{name}.yaml")
-            gone = ctx.events.wait_destroyed(agent.node, cids, t1, REMOVE_TIMEOUT)
+            gone = side.wait_removed(agent.node, started.ids, t1, REMOVE_TIMEOUT)
             samples["remove"].append(gone - t1)
 
             # the floor: the same containers created and started one after another, then force-removed
             for key, parallel in (("floor_start", False), ("floor_start_parallel", True)):
                 t0 = time.time()
-                created = floor_create_pod(
-                    ctx.api, floor_node, pod, ctx.work / "floor", parallel_apps=parallel
-                )
-                _, last = ctx.events.wait_started(floor_node, {name: expected}, t0, START_TIMEOUT)
-                samples[key].append(last - t0)
+                created = side.floor_create(floor_node, pod, parallel_apps=parallel)
+                started = side.wait_started(floor_node, {name: expected}, t0, START_TIMEOUT)
+                samples[key].append(started.last - t0)
                 if not parallel:
-                    for phase, value in ctx.events.timeline(floor_node, name, t0).items():
+                    for phase, value in side.timeline(floor_node, name, t0).items():
                         samples.setdefault(f"floor_phase_{phase}", []).append(value)
                 time.sleep(0.2)
                 t1 = time.time()
-                floor_remove(ctx.api, created)
-                gone = ctx.events.wait_destroyed(floor_node, set(created), t1, REMOVE_TIMEOUT)
+                side.floor_remove(created)
+                gone = side.wait_removed(floor_node, set(created), t1, REMOVE_TIMEOUT)
                 if not parallel:
                     samples["floor_remove"].append(gone - t1)
-                shutil.rmtree(ctx.work / "floor" / floor_node / name, ignore_errors=True)
+                clear_floor_dirs(ctx.work / "floor", floor_node, name)
 
             # the peer
             if use_podman and ctx.podman is not None and not podman_error:
@@ -183,12 +128,12 @@ def single_pod(
                     samples["podman_start"].append(result["play"])
                     samples["podman_remove"].append(result["down"])
             ctx.log(
-                f"  {kind} rep {rep + 1}/{reps}: start {samples['start'][-1]:.3f}s "
+                f"  {side.name} {kind} rep {rep + 1}/{reps}: start {samples['start'][-1]:.3f}s "
                 f"(floor {samples['floor_start'][-1]:.3f}s), remove {samples['remove'][-1]:.3f}s "
                 f"(floor {samples['floor_remove'][-1]:.3f}s)"
             )
         results[kind] = {k: summary(v) for k, v in samples.items()}
-        results[kind]["docker_calls_per_pod"] = {
+        results[kind]["runtime_calls_per_pod"] = {
             op: {k: round(v / reps, 3) for k, v in d.items()}
             for op, d in ops_delta(ops0, runtime_ops(agent)).items()
         }
@@ -203,6 +148,7 @@ def single_pod(
 
 def burst(
     ctx: Context,
+    side: Side,
     agent: AgentProcess,
     floor_node: str,
     pods: int,
@@ -211,16 +157,16 @@ def burst(
 ) -> dict[str, Any]:
     """Drop ``pods`` manifests at once, wait for every container to run, delete them all; then the floor.
 
-    Containers that ignore SIGTERM get a second floor, ``floor_remove_graceful``: the SDK stopping every
-    app container at once with the kubelet's 2 s minimum grace period, then force-removing them all on
-    the pool, the least any removal that honours that minimum can take.
+    Containers that ignore SIGTERM get a second floor, ``floor_remove_graceful``: every app container
+    stopped at once with the kubelet's 2 s minimum grace period, then everything removed on the pool,
+    the least any removal that honours that minimum can take.
     """
     graceful = command == IGNORES_TERM
     keys = ["start", "remove", "floor_start", "floor_remove"] + (
         ["floor_remove_graceful"] if graceful else []
     )
     samples: dict[str, list[float]] = {k: [] for k in keys}
-    docker_calls: list[dict[str, Any]] = []
+    runtime_calls: list[dict[str, Any]] = []
     tag = "i" if graceful else ""
     for rep in range(reps):
         manifests = [busybox_pod(f"bench-burst{tag}{rep}-{i:03d}", command) for i in range(pods)]
@@ -229,18 +175,17 @@ def burst(
         t0 = time.time()
         for pod in manifests:
             agent.write(f"{pod['metadata']['name']}.yaml", pod)
-        _, last = ctx.events.wait_started(agent.node, names, t0, BURST_TIMEOUT)
-        samples["start"].append(last - t0)
+        started = side.wait_started(agent.node, names, t0, BURST_TIMEOUT)
+        samples["start"].append(started.last - t0)
         ops1 = runtime_ops(agent)
-        cids = ctx.events.started_cids(agent.node, names, t0)
         time.sleep(2.0)
         ops2 = runtime_ops(agent)
         t1 = time.time()
         for pod in manifests:
             agent.remove(f"{pod['metadata']['name']}.yaml")
-        gone = ctx.events.wait_destroyed(agent.node, cids, t1, BURST_TIMEOUT)
+        gone = side.wait_removed(agent.node, started.ids, t1, BURST_TIMEOUT)
         samples["remove"].append(gone - t1)
-        docker_calls.append({"start": ops_delta(ops0, ops1), "remove": ops_delta(ops2, runtime_ops(agent))})
+        runtime_calls.append({"start": ops_delta(ops0, ops1), "remove": ops_delta(ops2, runtime_ops(agent))})
 
         for key in ("floor_remove", "floor_remove_graceful"):
             if key not in samples:
@@ -248,27 +193,17 @@ def burst(
             floor_names = {p["metadata"]["name"]: 2 for p in manifests}
             t0 = time.time()
             with ThreadPoolExecutor(POOL) as pool:
-                created = list(pool.map(
-                    lambda p: floor_create_pod(ctx.api, floor_node, p, ctx.work / "floor"), manifests
-                ))  # fmt: skip
-            _, last = ctx.events.wait_started(floor_node, floor_names, t0, BURST_TIMEOUT)
+                created = list(pool.map(lambda p: side.floor_create(floor_node, p), manifests))
+            started = side.wait_started(floor_node, floor_names, t0, BURST_TIMEOUT)
             if key == "floor_remove":
-                samples["floor_start"].append(last - t0)
+                samples["floor_start"].append(started.last - t0)
             time.sleep(2.0)
             t1 = time.time()
-            every = [cid for cids in created for cid in cids]
-            with ThreadPoolExecutor(POOL) as pool:
-                if key == "floor_remove":  # each container on its own, as the issue's floor
-                    list(pool.map(lambda cid: ctx.api.remove_container(cid, force=True), every))
-                else:  # the least a removal honouring the 2 s minimum can do: every app stopped at once
-                    apps = [cid for cids in created for cid in cids[1:]]
-                    with ThreadPoolExecutor(len(apps)) as waiters:
-                        list(waiters.map(lambda c: ctx.api.stop(c, timeout=MINIMUM_GRACE), apps))
-                    list(pool.map(lambda cid: ctx.api.remove_container(cid, force=True), every))
-            gone = ctx.events.wait_destroyed(floor_node, set(every), t1, BURST_TIMEOUT)
+            side.floor_remove_all(created, graceful=key == "floor_remove_graceful")
+            gone = side.wait_removed(floor_node, started.ids, t1, BURST_TIMEOUT)
             samples[key].append(gone - t1)
         ctx.log(
-            f"  burst rep {rep + 1}/{reps}: start {samples['start'][-1]:.2f}s "
+            f"  {side.name} burst rep {rep + 1}/{reps}: start {samples['start'][-1]:.2f}s "
             f"(floor {samples['floor_start'][-1]:.2f}s), remove {samples['remove'][-1]:.2f}s "
             f"(floor {samples['floor_remove'][-1]:.2f}s"
             + (f", with the 2 s grace {samples['floor_remove_graceful'][-1]:.2f}s)" if graceful else ")")
@@ -277,7 +212,7 @@ def burst(
     out["pods"] = pods
     out["containers"] = pods * 2
     out["command"] = command
-    out["docker_calls"] = docker_calls
+    out["runtime_calls"] = runtime_calls
     return out
 
 
@@ -307,7 +242,7 @@ def pods_complete(agent: AgentProcess, expected: int) -> bool:
 
 
 def runtime_ops(agent: AgentProcess) -> dict[str, list[float]]:
-    """The agent's own Docker call counters from /metrics: operation -> [calls, seconds]."""
+    """The agent's own runtime call counters from /metrics: operation -> [calls, seconds]."""
     ops: dict[str, list[float]] = {}
     with contextlib.suppress(Exception):
         for line in agent.get_text("/metrics", timeout=10).splitlines():
@@ -322,7 +257,7 @@ def runtime_ops(agent: AgentProcess) -> dict[str, list[float]]:
 
 
 def ops_delta(before: dict[str, list[float]], after: dict[str, list[float]]) -> dict[str, dict[str, float]]:
-    """Docker calls made between two snapshots; seconds include waiting for one of the agent's threads."""
+    """Runtime calls made between two snapshots; seconds include waiting for one of the agent's threads."""
     out = {}
     for op, (calls, seconds) in after.items():
         calls0, seconds0 = before.get(op, [0.0, 0.0])
@@ -389,97 +324,6 @@ def steady(
         )
     result["rss_after_load_bytes"] = proc.memory_info().rss
     return result
-
-
-def _load_result(latencies: list[float], errors: int, elapsed: float) -> dict[str, Any]:
-    """What both HTTP clients report: requests served, errors, the rate and the latency summary."""
-    return {
-        "seconds": elapsed,
-        "requests": len(latencies),
-        "errors": errors,
-        "requests_per_second": len(latencies) / elapsed if elapsed else 0.0,
-        "latency": {k: v for k, v in summary(latencies).items() if k != "samples"},
-    }
-
-
-async def http_load(url: str, seconds: float, max_requests: int, concurrency: int) -> dict[str, Any]:
-    """``concurrency`` keep-alive clients on loopback, until ``max_requests`` or ``seconds``."""
-    import aiohttp
-
-    latencies: list[float] = []
-    errors = 0
-    issued = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-
-    async def client(session: aiohttp.ClientSession) -> None:
-        nonlocal errors, issued
-        while issued < max_requests and time.perf_counter() < deadline:
-            issued += 1
-            t = time.perf_counter()
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    if response.status != 200:
-                        errors += 1
-                        continue
-            except aiohttp.ClientError:
-                errors += 1
-                continue
-            latencies.append(time.perf_counter() - t)
-
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await asyncio.gather(*(client(session) for _ in range(concurrency)))
-    elapsed = time.perf_counter() - start
-    return {
-        "url_path": url.split(":", 2)[-1].split("/", 1)[-1],
-        "concurrency": concurrency,
-        **_load_result(latencies, errors, elapsed),
-    }
-
-
-async def http_rate(url: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
-    """Open loop: requests sent at a fixed ``rate`` for ``seconds``, each timed from when it was due
-    (so a stalled server shows in the latency instead of slowing the client down)."""
-    import aiohttp
-
-    total = int(rate * seconds)
-    latencies: list[float] = []
-    errors = 0
-    connector = aiohttp.TCPConnector(limit=connections)
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        start = time.perf_counter()
-
-        async def one(due: float) -> None:
-            nonlocal errors
-            try:
-                async with session.get(url) as response:
-                    await response.read()
-                    ok = response.status == 200
-            except (aiohttp.ClientError, asyncio.TimeoutError):
-                ok = False
-            if ok:
-                latencies.append(time.perf_counter() - due)
-            else:
-                errors += 1
-
-        tasks = []
-        for i in range(total):
-            due = start + i / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(due)))
-        await asyncio.gather(*tasks)
-        elapsed = time.perf_counter() - start
-    return {
-        "offered_rate": rate,
-        "connections": connections,
-        **_load_result(latencies, errors, elapsed),
-    }
 
 
 def adoption(ctx: Context, agent: AgentProcess, pods: int, reps: int, observe: float) -> dict[str, Any]:
