@@ -58,7 +58,12 @@ class Kubelet:
             self.runtime,
             self.recorder,
             self.node,
-            Settings(options.root_dir, options.pod_logs_dir, options.pod_infra_container_image),
+            Settings(
+                options.root_dir,
+                options.pod_logs_dir,
+                options.pod_infra_container_image,
+                cgroup_driver=options.cgroup_driver,
+            ),
             metrics=self.metrics,
         )
         self.workers = PodWorkers(self._sync_pod, self._kill_pod, self._pod_gone, options.sync_frequency)

@@ -20,7 +20,7 @@ API_VERSION = "kubelet.config.k8s.io/v1beta1"
 KIND = "KubeletConfiguration"
 
 # Every KubeletConfiguration (v1beta1) field pykubelet does not read: a kubeadm node's
-# /var/lib/kubelet/config.yaml sets several (cgroupDriver, clusterDNS, authentication, ...). pykubelet has
+# /var/lib/kubelet/config.yaml sets several (clusterDNS, cgroupRoot, authentication, ...). pykubelet has
 # no use for them: they are logged once and ignored, so that file starts pykubelet; a name neither here
 # nor among the options' config keys is a typo and an error.
 _UNUSED_NAMES = """
@@ -31,7 +31,7 @@ _UNUSED_NAMES = """
     clusterDomain clusterDNS streamingConnectionIdleTimeout nodeStatusUpdateFrequency
     nodeStatusReportFrequency nodeLeaseDurationSeconds imageMinimumGCAge imageMaximumGCAge
     imageGCHighThresholdPercent imageGCLowThresholdPercent volumeStatsAggPeriod kubeletCgroups
-    systemCgroups cgroupRoot cgroupsPerQOS cgroupDriver cpuManagerPolicy singleProcessOOMKill
+    systemCgroups cgroupRoot cgroupsPerQOS cpuManagerPolicy singleProcessOOMKill
     cpuManagerPolicyOptions cpuManagerReconcilePeriod draManagerReconcilePeriod memoryManagerPolicy
     topologyManagerPolicy topologyManagerScope topologyManagerPolicyOptions qosReserved
     runtimeRequestTimeout hairpinMode maxPods podCIDR podPidsLimit resolvConf runOnce cpuCFSQuota

@@ -147,6 +147,17 @@ STRING = Kind("string", str, str, str)
 INTEGER = Kind("integer", int, parse_integer, parse_integer)
 DURATION = Kind("duration", float, parse_duration, parse_duration, show=format_duration)
 BOOLEAN = Kind("boolean", bool, parse_bool, parse_bool, show=lambda v: str(v).lower(), bare=True)
+
+
+def parse_cgroup_driver(raw: Any) -> str:
+    """``cgroupfs`` or ``systemd``, as the kubelet's ``--cgroup-driver`` takes it."""
+    if raw not in CGROUP_DRIVERS:
+        raise ValueError(f"invalid cgroup driver {raw!r}: use cgroupfs or systemd, as the runtime does")
+    return str(raw)
+
+
+CGROUP_DRIVERS = ("cgroupfs", "systemd")
+CGROUP_DRIVER = Kind("cgroupfs or systemd", str, parse_cgroup_driver, parse_cgroup_driver)
 # Each flag use gives a list of pairs; ``flatten_headers`` joins the uses (the kubelet's repeated Set).
 HEADERS = Kind(
     "map of name to list of values", list[Header], split_header_flag, _config_headers, repeated=True
@@ -264,6 +275,13 @@ OPTIONS: tuple[Option, ...] = (
         config_key="containerRuntimeEndpoint", default_text=f"$DOCKER_HOST, else {DOCKER_SOCKET}",
     ),
     Option(
+        "--cgroup-driver", "cgroup_driver", CGROUP_DRIVER, "cgroupfs", "DRIVER",
+        "how a CRI runtime manages cgroups; must match it (containerd's SystemdCgroup): with systemd each "
+        "pod sandbox gets the kubelet's pod slice (kubepods-<qos>-pod<uid>.slice) as its cgroup parent; "
+        "the Docker runtime leaves cgroups to Docker",
+        config_key="cgroupDriver",
+    ),
+    Option(
         "--read-only-port", "read_only_port", INTEGER, 10255, "PORT",
         "port of the unauthenticated read-only API: /healthz, /pods, ...; 0 disables",
         config_key="readOnlyPort",
@@ -320,6 +338,7 @@ class Options:
     pod_logs_dir: str = _DECLARED
     pod_infra_container_image: str = _DECLARED
     container_runtime_endpoint: str = _DECLARED
+    cgroup_driver: str = _DECLARED
     read_only_port: int = _DECLARED
     address: str = _DECLARED
     enable_ui: bool = _DECLARED

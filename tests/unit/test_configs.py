@@ -23,6 +23,7 @@ from pykubelet.runtime import configs
 from pykubelet.runtime import labels as L
 from pykubelet.runtime.api import Container, ContainerConfig, PortMapping
 from pykubelet.runtime.configs import Settings
+from pykubelet.runtime.cri import convert
 from tests.unit.conftest import NODE, PAUSE, make_pod
 
 SETTINGS = Settings("/var/lib/pykubelet", "/var/log/pods", PAUSE)
@@ -356,3 +357,26 @@ def test_an_empty_dir_that_cannot_be_made_says_where_and_why(tmp_path: Path) -> 
     with pytest.raises(volumes.VolumeError) as error:
         volumes.setup(str(tmp_path), UID, {"volumes": [{"name": "cache", "emptyDir": {}}]})
     assert str(error.value).startswith("spec.volumes[0].emptyDir: cannot create ")
+
+
+def test_with_the_systemd_driver_a_sandbox_goes_in_the_kubelets_pod_slice() -> None:
+    best_effort = make_pod(containers=[{"name": "app", "image": "busybox:1.35"}])
+    limits = {"cpu": "100m", "memory": "64Mi"}
+    resources = {"limits": limits, "requests": limits}
+    guaranteed = make_pod(containers=[{"name": "app", "image": "busybox:1.35", "resources": resources}])
+    systemd = Settings("/r", "/l", PAUSE, cgroup_driver="systemd")
+
+    def parent(pod: Any, settings: Settings) -> str:
+        config = configs.sandbox_config(pod, node=NODE, settings=settings, attempt=0, log_directory="/l/p")
+        return config.cgroup_parent
+
+    assert parent(best_effort, systemd) == f"kubepods-besteffort-pod{best_effort.uid}.slice"
+    assert parent(guaranteed, systemd) == f"kubepods-pod{guaranteed.uid}.slice"
+    assert parent(best_effort, SETTINGS) == ""  # cgroupfs: the runtime's own default
+
+
+def test_the_cri_sandbox_config_carries_the_cgroup_parent() -> None:
+    pod = make_pod(containers=[{"name": "app", "image": "busybox:1.35"}])
+    settings = Settings("/r", "/l", PAUSE, cgroup_driver="systemd")
+    config = configs.sandbox_config(pod, node=NODE, settings=settings, attempt=0, log_directory="/l/p")
+    assert convert.sandbox_config(config).linux.cgroup_parent == config.cgroup_parent != ""

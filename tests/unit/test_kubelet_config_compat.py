@@ -137,9 +137,10 @@ def test_a_kubeadm_nodes_config_starts_pykubelet(tmp_path: Path, caplog: pytest.
     assert options.runtime_endpoint  # "" is the default endpoint
     ignored = [r for r in caplog.records if "does not use are ignored" in r.getMessage()]
     assert len(ignored) == 1  # logged once, naming every field
-    for field in ("authentication", "authorization", "cgroupDriver", "clusterDNS", "rotateCertificates"):
+    for field in ("authentication", "authorization", "clusterDNS", "rotateCertificates"):
         assert field in ignored[0].getMessage()
     assert "staticPodPath" not in ignored[0].getMessage()
+    assert options.cgroup_driver == "systemd"  # kubeadm's cgroupDriver is read: the runtime must agree
 
 
 def test_a_typo_is_still_an_error(tmp_path: Path) -> None:

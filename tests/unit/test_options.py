@@ -133,6 +133,7 @@ SAMPLES: dict[str, tuple[str, str, Any]] = {
     "duration": ("1m30s", "1m30s", 90.0),
     "boolean": ("false", "false", False),
     "map of name to list of values": ("X-A:1", "{X-A: ['1']}", [("X-A", "1")]),
+    "cgroupfs or systemd": ("systemd", "systemd", "systemd"),
 }
 
 

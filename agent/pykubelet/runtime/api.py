@@ -173,6 +173,7 @@ class SandboxConfig:
     host_aliases: tuple[tuple[str, str], ...] = ()  # (hostname, ip)
     oom_score_adj: int = -998
     cpu_shares: int = 2
+    cgroup_parent: str = ""  # the pod's cgroup (systemd driver: the pod slice); "" for the runtime's default
 
 
 @dataclass(frozen=True)

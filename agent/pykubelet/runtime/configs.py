@@ -44,6 +44,7 @@ class Settings:
     infra_image: str
     resolv_conf: str = "/etc/resolv.conf"  # the kubelet's --resolv-conf default
     hosts_file: str = "/etc/hosts"  # the node's hosts file, which hostNetwork pods see
+    cgroup_driver: str = "cgroupfs"  # the runtime's: with systemd, sandboxes get the kubelet's pod slice
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,23 @@ def sandbox_config(
         dns_options=dns.options,
         oom_score_adj=oom_floor(node, SANDBOX_OOM_SCORE),
         cpu_shares=MIN_SHARES,
+        cgroup_parent=pod_cgroup_parent(pod, settings.cgroup_driver),
     )
+
+
+def pod_cgroup_parent(pod: StaticPod, driver: str) -> str:
+    """The pod's cgroup as the kubelet's pod container manager names it, for the systemd driver.
+
+    ``kubepods-<qos>-pod<uid>.slice`` (``kubepods-pod<uid>.slice`` for a Guaranteed pod), the systemd form of
+    ``/kubepods/<qos>/pod<uid>`` (``pkg/kubelet/cm/cgroup_manager_linux.go``): runc's systemd driver
+    needs a slice to put the scope in, and systemd makes the slices as they are named. With cgroupfs
+    "" leaves the cgroup to the runtime (``/k8s.io/<id>`` under containerd, ``/docker/<id>`` under Docker).
+    """
+    if driver != "systemd":
+        return ""
+    qos = pod_qos(pod.spec)
+    level = "" if qos == "Guaranteed" else f"-{qos.lower()}"
+    return f"kubepods{level}-pod{pod.uid.replace('-', '_')}.slice"
 
 
 def port_mappings(spec: dict[str, Any]) -> tuple[PortMapping, ...]:

@@ -95,7 +95,8 @@ def sandbox_config(config: SandboxConfig) -> pb.PodSandboxConfig:
         labels=config.labels,
         annotations=config.annotations,
         linux=pb.LinuxPodSandboxConfig(
-            security_context=pb.LinuxSandboxSecurityContext(namespace_options=namespaces)
+            cgroup_parent=config.cgroup_parent,
+            security_context=pb.LinuxSandboxSecurityContext(namespace_options=namespaces),
         ),
     )
 
