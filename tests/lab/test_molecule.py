@@ -1,4 +1,6 @@
-"""Molecule's default scenario, for real, on one instance, step by step:
+"""Molecule's scenarios, for real, each on one instance of its own.
+
+The default scenario (the lab on Docker), step by step:
 
 1. create and prepare a fresh instance;
 2. ``converge -- --check --diff``: check mode runs through all three roles on a host that has nothing
@@ -8,6 +10,10 @@
 4. idempotence (a full converge changes nothing more), then ``--check --diff`` on the converged host
    (no change);
 5. verify (the walkthrough, the service's settings and the roles' answers to bad input), destroy.
+
+The containerd scenario (pykubelet as containerd's CRI client) as ``molecule test -s containerd`` runs it:
+create, prepare, converge, idempotence, verify (the walkthrough through the CRI, the service's settings, a
+containerd restart that restarts no pod), destroy.
 
 MOLECULE_DISTRO picks the instance's distribution (bookworm by default). Fails, never skips, when it
 cannot run.
@@ -28,7 +34,7 @@ from tests.lab.helpers import REPO, lab_env, output, run, tool
 
 DISTRO = os.environ.get("MOLECULE_DISTRO", "bookworm")
 IMAGE = f"pykubelet-lab/systemd:{DISTRO}"
-INSTANCE = f"pykubelet-lab-molecule-{DISTRO}"
+INSTANCE = f"pykubelet-lab-molecule-default-{DISTRO}"  # .config/molecule/config.yml names it
 ROLES = ("docker", "pykubelet", "lab")
 TASK = re.compile(r"^TASK \[(?P<role>[\w-]+) : (?P<name>[^\]]+)\]", re.MULTILINE)
 RECAP = re.compile(r"^\S+\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.MULTILINE)
@@ -38,13 +44,15 @@ class Molecule:
     """Runs molecule subcommands on the scenario, keeping each step's output in a log file for the failure
     message (a failed step shows its own output, not the end of a five-step log)."""
 
-    def __init__(self, logs: Path, source: Path, distro: str) -> None:
+    def __init__(self, logs: Path, source: Path, distro: str, scenario: str = "default") -> None:
         self.logs = logs
         self.env = lab_env(LAB_PYKUBELET_SOURCE_DIR=str(source), MOLECULE_DISTRO=distro)
+        self.scenario = scenario
         self.took: list[str] = []
 
-    def __call__(self, label: str, *args: str, timeout: float = 600) -> str:
+    def __call__(self, label: str, command: str, *args: str, timeout: float = 600) -> str:
         start = time.monotonic()
+        args = (command, "--scenario-name", self.scenario, *args)
         result = run([tool("molecule"), *args], env=self.env, timeout=timeout)
         took = time.monotonic() - start
         self.took.append(f"{label} {took:.0f}s")
@@ -84,9 +92,9 @@ def in_instance(*command: str) -> subprocess.CompletedProcess[str]:
     return run(["docker", "exec", INSTANCE, *command])
 
 
-@pytest.mark.lab
-@pytest.mark.timeout(2400)
-def test_molecule_default_scenario(tmp_path: Path) -> None:
+def snapshot_of_the_sources(tmp_path: Path) -> Path:
+    """The sources the wheel is built from, copied: edits to agent/ while a scenario runs would otherwise
+    change the wheel between converge and idempotence. Fails, never skips, without the instance image."""
     engine = run(["docker", "image", "inspect", "--format", "{{.Id}}", IMAGE])
     if engine.returncode != 0:
         pytest.fail(
@@ -94,13 +102,18 @@ def test_molecule_default_scenario(tmp_path: Path) -> None:
             f"the Docker engine ({engine.stderr.strip()}); scripts/build-images.sh --with-systemd "
             "builds the bookworm one (docs/testing.md)"
         )
-    # the wheel is built from a snapshot: edits to agent/ while this runs would otherwise change it between
-    # converge and idempotence
     source = tmp_path / "source"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     shutil.copytree(REPO / "agent", source / "agent", ignore=ignore)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
+    return source
+
+
+@pytest.mark.lab
+@pytest.mark.timeout(2400)
+def test_molecule_default_scenario(tmp_path: Path) -> None:
+    source = snapshot_of_the_sources(tmp_path)
     molecule = Molecule(tmp_path, source, DISTRO)
     try:
         molecule("destroy-leftovers", "destroy")
@@ -139,6 +152,23 @@ def test_molecule_default_scenario(tmp_path: Path) -> None:
         out = molecule("check-converged", "converge", "--", "--check", "--diff")
         assert recap(out) == (0, 0), f"check mode on the converged host would change {changed_tasks(out)}"
 
+        molecule("verify", "verify", timeout=900)
+    finally:
+        molecule("destroy", "destroy")
+        print("molecule steps: " + ", ".join(molecule.took))
+
+
+@pytest.mark.lab
+@pytest.mark.timeout(1800)
+def test_molecule_containerd_scenario(tmp_path: Path) -> None:
+    molecule = Molecule(tmp_path, snapshot_of_the_sources(tmp_path), DISTRO, scenario="containerd")
+    try:
+        molecule("destroy-leftovers", "destroy")
+        molecule("create", "create")
+        molecule("prepare", "prepare")
+        out = molecule("converge", "converge")
+        assert "containerd : Write containerd's configuration" in out, "site.yml ran no containerd role"
+        molecule("idempotence", "idempotence")
         molecule("verify", "verify", timeout=900)
     finally:
         molecule("destroy", "destroy")
