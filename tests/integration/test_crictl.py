@@ -11,6 +11,7 @@ this test's node with ``--label``) and read back: the pod in ``pods``, its conta
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -107,6 +108,12 @@ def test_crictl_views_of_a_pod_the_agent_started(cri_agent_factory: Callable[...
 
     logged = wait_for("both lines in the log", both_lines)
     assert ok("logs", "--tail", "1", container_id[:6]) == logged.splitlines(keepends=True)[-1]
+    stamped = ok("logs", "--timestamps", container_id).splitlines()
+    assert [line.split(" ", 1)[1] for line in stamped] == logged.splitlines()
+    fixed = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z")  # the kubelet's RFC3339NanoFixed
+    assert all(fixed.fullmatch(line.split(" ", 1)[0]) for line in stamped), stamped
+    first = crictl("logs", "--previous", container_id)
+    assert first.returncode == 1 and "no previous log" in first.stderr, first.stderr
 
     unknown = crictl("inspect", "zzzz")
     assert unknown.returncode == 1 and unknown.stdout == ""

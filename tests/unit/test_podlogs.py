@@ -46,3 +46,16 @@ def test_the_path_is_the_kubelets_and_stays_in_its_directory(tmp_path: Path) -> 
         podlogs.container_log_path(str(tmp_path), "default", "web", "../../etc", "nginx", 0)
     with pytest.raises(safepath.UnsafePathError):
         podlogs.container_log_path(str(tmp_path), "default", "web", uid, "../x", 0)
+
+
+def test_timestamps_are_the_runtimes_in_the_kubelets_fixed_form() -> None:
+    docker = b'{"log":"hello\\n","stream":"stdout","time":"2026-12-02T07:00:00.1234Z"}\n'
+    cri = [b"2026-12-02T07:00:01.5Z stdout P hel\n", b"2026-12-02T07:00:01.6Z stdout F lo\n"]
+    assert list(podlogs.decode_lines([docker], timestamps=True)) == [
+        b"2026-12-02T07:00:00.123400000Z hello\n"
+    ]
+    # a line the runtime split carries the time of its first part, once
+    assert list(podlogs.decode_lines(cri, timestamps=True)) == [b"2026-12-02T07:00:01.500000000Z hello\n"]
+    assert list(podlogs.decode_lines(cri)) == [b"hello\n"]
+    assert podlogs.fixed_rfc3339(b"2026-12-02T07:00:00+01:00") == b"2026-12-02T07:00:00.000000000+01:00"
+    assert podlogs.fixed_rfc3339(b"yesterday") == b"yesterday"

@@ -70,6 +70,7 @@ def parser() -> argparse.ArgumentParser:
     logs.add_argument("-f", "--follow", action="store_true")
     logs.add_argument("-p", "--previous", action="store_true", help="the previous, terminated instance")
     logs.add_argument("--tail", type=int, help="only the last N lines")
+    logs.add_argument("--timestamps", action="store_true", help="each line after the time it was written")
     logs.add_argument("-n", "--namespace", help=NAMESPACE_HELP)
     logs.add_argument("--pod-logs-dir", help="the agent's --pod-logs-dir (default /var/log/pods)")
     for command in (get, describe, logs):  # like kubectl, --server also after the subcommand
@@ -223,7 +224,8 @@ def _describe(args: argparse.Namespace) -> int:
 def _logs(args: argparse.Namespace) -> int:
     pod = _one_pod(args, args.pod)
     container, instance = pick_container(pod, args.container, args.previous)
-    stream_logs(log_file(pod, container, instance, args.pod_logs_dir), args.follow, args.tail)
+    path = log_file(pod, container, instance, args.pod_logs_dir)
+    stream_logs(path, args.follow, args.tail, args.timestamps)
     return 0
 
 

@@ -90,16 +90,17 @@ def log_file(pod: dict[str, Any], container: str, instance: int, pod_logs_dir: s
         raise LogsError(f"the agent reported a pod this command will not read logs for: {exc}") from None
 
 
-def stream_logs(path: Path, follow: bool, tail: int | None) -> None:
-    """Print the log (its last ``tail`` lines), then with ``follow`` what is appended, until the file goes."""
+def stream_logs(path: Path, follow: bool, tail: int | None, timestamps: bool = False) -> None:
+    """Print the log (its last ``tail`` lines), then with ``follow`` what is appended, until the file goes;
+    ``timestamps`` puts the runtime's time before each line."""
     out = sys.stdout.buffer
     try:
         with open(path, "rb") as fh:
-            for text in podlogs.decode_lines(_last_lines(fh, tail)):
+            for text in podlogs.decode_lines(_last_lines(fh, tail), timestamps):
                 out.write(text)
             out.flush()
             if follow:
-                _follow(fh, path, out)
+                _follow(fh, path, out, timestamps)
     except PermissionError as exc:
         raise NeedsRoot(
             f"reading {path} needs root (the container logs under {path.parent.parent} are root's)"
@@ -116,7 +117,7 @@ def _last_lines(fh: BinaryIO, tail: int | None) -> list[bytes]:
     return lines if tail is None else lines[-tail:] if tail > 0 else []
 
 
-def _follow(fh: BinaryIO, path: Path, out: BinaryIO) -> None:
+def _follow(fh: BinaryIO, path: Path, out: BinaryIO, timestamps: bool) -> None:
     """``-f``: print lines as they are appended; ends when the file is removed (or on Ctrl-C)."""
     pending = b""
     while True:
@@ -128,7 +129,7 @@ def _follow(fh: BinaryIO, path: Path, out: BinaryIO) -> None:
             continue
         pending += chunk
         if pending.endswith(b"\n"):
-            for text in podlogs.decode_lines([pending]):
+            for text in podlogs.decode_lines([pending], timestamps):
                 out.write(text)
             out.flush()
             pending = b""

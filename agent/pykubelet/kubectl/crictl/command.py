@@ -84,6 +84,8 @@ def add_parser(sub: Any) -> None:
     logs.add_argument("id", metavar="ID", help="container id (a unique prefix will do)")
     logs.add_argument("-f", "--follow", action="store_true", help="keep printing what is appended")
     logs.add_argument("--tail", type=int, help="only the last N lines")
+    logs.add_argument("-t", "--timestamps", action="store_true", help="each line after its time")
+    logs.add_argument("-p", "--previous", action="store_true", help="the container's previous instance")
 
 
 def endpoint(flag: str | None) -> str:
@@ -114,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     if isinstance(result, Path):
-        stream_logs(result, args.follow, args.tail)  # its errors are the `logs` subcommand's, shown by main
+        # its errors are the `logs` subcommand's, shown by main
+        stream_logs(result, args.follow, args.tail, args.timestamps)
     elif result:
         print(result)
     return 0
@@ -291,7 +294,13 @@ async def _logs(client: CriClient, args: argparse.Namespace) -> Path:
     answer = await _call(client, "ContainerStatus", request, pb.ContainerStatusResponse)
     if not answer.status.log_path:
         raise CrictlError(f"container {container} has no log path (it was created without one)")
-    return Path(answer.status.log_path)
+    path = Path(answer.status.log_path)
+    if args.previous:  # crictl's way: the same directory, the attempt before this one's (<n-1>.log)
+        attempt = answer.status.metadata.attempt
+        if attempt == 0:
+            raise CrictlError(f"container {container} is its first instance (attempt 0): no previous log")
+        path = path.with_name(f"{attempt - 1}{path.suffix}")
+    return path
 
 
 _VERBS: dict[str, Callable[[CriClient, argparse.Namespace], Awaitable[str | Path]]] = {
