@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cri_api.v1 import api_pb2 as pb
 
 from pykubelet import qos, volumes
 from pykubelet.node import Node
@@ -380,3 +381,9 @@ def test_the_cri_sandbox_config_carries_the_cgroup_parent() -> None:
     settings = Settings("/r", "/l", PAUSE, cgroup_driver="systemd")
     config = configs.sandbox_config(pod, node=NODE, settings=settings, attempt=0, log_directory="/l/p")
     assert convert.sandbox_config(config).linux.cgroup_parent == config.cgroup_parent != ""
+
+
+def test_a_cri_images_user_is_its_uid_or_its_name() -> None:
+    assert convert.image(pb.Image(id="sha256:a", uid=pb.Int64Value(value=101))).user == "101"
+    assert convert.image(pb.Image(id="sha256:b", username="nginx")).user == "nginx"
+    assert convert.image(pb.Image(id="sha256:c")).user == ""  # no user in the image: root

@@ -311,9 +311,13 @@ def container_summary(listed: pb.Container) -> Summary | None:
 
 
 def image(found: pb.Image) -> Image:
+    """``ImageStatus``'s image; its user is the numeric ``uid`` or the ``username`` (the kubelet's
+    ``getImageUser``), which runAsNonRoot is verified against, as on Docker."""
+    user = str(found.uid.value) if found.HasField("uid") else found.username
     return Image(
         id=found.id,
         repo_tags=tuple(found.repo_tags),
         repo_digests=tuple(found.repo_digests),
         size=found.size,
+        user=user,
     )
