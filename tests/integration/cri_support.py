@@ -50,10 +50,14 @@ class Cri:
         request = pb.ListContainersRequest(filter=pb.ContainerFilter(label_selector=selector))
         return list(self.runtime.ListContainers(request, timeout=30).containers)
 
-    def sandbox_status(self, sandbox_id: str) -> Any:
+    def sandbox_status(self, sandbox_id: str, verbose: bool = False) -> Any:
         return self.runtime.PodSandboxStatus(
-            pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id), timeout=30
+            pb.PodSandboxStatusRequest(pod_sandbox_id=sandbox_id, verbose=verbose), timeout=30
         )
+
+    def container_status(self, container_id: str) -> Any:
+        request = pb.ContainerStatusRequest(container_id=container_id, verbose=True)
+        return self.runtime.ContainerStatus(request, timeout=30)
 
     def has_image(self, ref: str) -> bool:
         answer = self.images.ImageStatus(pb.ImageStatusRequest(image=pb.ImageSpec(image=ref)), timeout=30)
