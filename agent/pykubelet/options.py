@@ -8,7 +8,7 @@ value is read and shown), its default and its help. The argument parser (``cli.p
 loader below and the CLI reference in docs/cli.md (``scripts/doctables.py``) are all made from that table,
 so none of them can drift from the others; a default written anywhere else would be a second truth.
 The file's envelope (YAML, ``apiVersion``/``kind``) and the KubeletConfiguration fields pykubelet ignores
-are in kubeletconfig.py.
+are in kubeletconfig.py; how ``--manifest-url-header`` / ``staticPodURLHeader`` are read is in urlheaders.py.
 """
 
 from __future__ import annotations
@@ -21,9 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Any
 
-from multidict import MultiDict
-
 from pykubelet.kubeletconfig import API_VERSION, UNUSED_CONFIG_FIELDS, ConfigFileError, read_document
+from pykubelet.urlheaders import Header, config_headers, flatten_headers, split_header_flag
 
 DOCKER_SOCKET = "unix:///var/run/docker.sock"
 
@@ -90,46 +89,6 @@ def parse_integer(raw: Any) -> int:
         raise ValueError(f"invalid integer {raw!r}: use a whole number") from None
 
 
-Header = tuple[str, str]
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")  # RFC 9110 field-name
-
-
-def _header(name: str, value: str, where: str) -> Header:
-    """One checked header: a valid field name, a value without line breaks (they would split the request)."""
-    if not _TOKEN.fullmatch(name):
-        raise ValueError(f"{where}: {name!r} is not a valid HTTP header name")
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"{where}: the value of {name} contains a line break")
-    return name, value
-
-
-def split_header_flag(text: str) -> list[Header]:
-    """``--manifest-url-header 'a:hello,b:again,b:more'`` as ``ColonSeparatedMultimapStringString.Set``
-    reads it: comma-separated ``key:value`` pairs, split at the first colon, both sides trimmed, empty
-    pairs skipped; a repeated key adds a value."""
-    headers: list[Header] = []
-    for pair in text.split(","):
-        if not pair:
-            continue
-        name, sep, value = pair.partition(":")
-        if not sep:
-            raise ValueError(f"malformed pair {pair!r}, expect string:string (e.g. 'Authorization:Bearer x')")
-        headers.append(_header(name.strip(), value.strip(), f"pair {pair!r}"))
-    return headers
-
-
-def _config_headers(raw: Any) -> list[Header]:
-    """``staticPodURLHeader`` is ``map[string][]string``: every value of every name, in order."""
-    if not isinstance(raw, dict):
-        raise ValueError("must be a mapping of header name to a list of values")
-    headers: list[Header] = []
-    for name, values in raw.items():
-        if not isinstance(values, list):
-            raise ValueError(f"{name}: must be a list of values, e.g. {name}: [{values!r}]")
-        headers.extend(_header(str(name), str(value), str(name)) for value in values)
-    return headers
-
-
 @dataclass(frozen=True)
 class Kind:
     """How one kind of option is read (from a flag's text, from a YAML value) and written (help, docs)."""
@@ -160,7 +119,7 @@ CGROUP_DRIVERS = ("cgroupfs", "systemd")
 CGROUP_DRIVER = Kind("cgroupfs or systemd", str, parse_cgroup_driver, parse_cgroup_driver)
 # Each flag use gives a list of pairs; ``flatten_headers`` joins the uses (the kubelet's repeated Set).
 HEADERS = Kind(
-    "map of name to list of values", list[Header], split_header_flag, _config_headers, repeated=True
+    "map of name to list of values", list[Header], split_header_flag, config_headers, repeated=True
 )
 
 
@@ -399,17 +358,6 @@ def load_config_file(path: str) -> dict[str, Any]:
             extra={"file": path},
         )
     return values
-
-
-def parse_headers(headers: list[Header]) -> MultiDict[str]:
-    """The URL source's request headers: every value of every name, in order (``req.Header = header``
-    sends each value of a ``map[string][]string`` as its own header line)."""
-    return MultiDict(headers)
-
-
-def flatten_headers(raw: list[Any]) -> list[Header]:
-    """argparse's "append" gives one list of pairs per use of the flag: one list, in order."""
-    return [pair for item in raw for pair in (item if isinstance(item, list) else [item])]
 
 
 def node_labels(text: str) -> dict[str, str]:

@@ -12,14 +12,8 @@ from aiohttp.test_utils import TestServer
 
 from pykubelet.cli import parser
 from pykubelet.config.url import URLSource
-from pykubelet.options import (
-    OptionsError,
-    build,
-    flatten_headers,
-    load_config_file,
-    parse_headers,
-    split_header_flag,
-)
+from pykubelet.options import OptionsError, build, load_config_file
+from pykubelet.urlheaders import flatten_headers, parse_headers, split_header_flag
 
 # What `kubeadm init` (1.30) writes to /var/lib/kubelet/config.yaml, plus the static pod path it sets.
 KUBEADM_CONFIG = """\

@@ -19,11 +19,11 @@ from pykubelet.options import (
     Options,
     OptionsError,
     build,
-    flatten_headers,
     format_duration,
     load_config_file,
     parse_duration,
 )
+from pykubelet.urlheaders import flatten_headers
 
 TYPE = f"apiVersion: {API_VERSION}\nkind: KubeletConfiguration\n"
 

@@ -33,7 +33,8 @@ from pykubelet.config.file import FileSource, Snapshot
 from pykubelet.config.url import URLSource
 from pykubelet.events import WARNING, Recorder
 from pykubelet.manifest import FieldError, ManifestError, StaticPod
-from pykubelet.options import Options, parse_headers
+from pykubelet.options import Options
+from pykubelet.urlheaders import parse_headers
 
 log = logging.getLogger("pykubelet.config")
 

@@ -60,7 +60,7 @@ class URLSource:
     ) -> None:
         self.url = url
         self.strict = strict  # --strict-manifests: an unknown field refuses the pod
-        # Usually options.parse_headers' MultiDict (a repeated name keeps every value): its items() give
+        # Usually urlheaders.parse_headers' MultiDict (a repeated name keeps every value): its items() give
         # every pair, and each is sent as its own header line, as Go's req.Header sends a []string.
         self.headers = headers
         self.node_name = node_name
