@@ -135,10 +135,13 @@ def _apply_state(record: Container, state: dict[str, Any]) -> None:
         record.state = "created"
 
 
-# What a pod's worker did not cause itself: a container that died, was killed, stopped or removed.
-# "create" and "start" are the worker's own doings (it already knows); waking it for them would make
-# every pod start cost a second sync. A container started behind pykubelet's back is seen by the relist.
-_INTERESTING = {"die", "destroy", "oom", "kill", "stop"}
+# The state changes the kubelet's PLEG reports that a pod's worker did not cause itself: a container died
+# (ContainerDied; "oom" comes just before its "die") or was removed (ContainerRemoved). The engine filters
+# on them (``events(filters={"event": ...})``), so nothing else is sent, decoded or delivered: "kill" and
+# "stop" only announce a "die" to come (a pod's removal makes four events per container, and two are
+# enough), and "create" and "start" are the worker's own doings (waking it for them would make every pod
+# start cost a second sync). A container started behind pykubelet's back is seen by the relist.
+WAKING_EVENTS = ("die", "oom", "destroy")
 
 
 def event(raw: dict[str, Any]) -> ContainerEvent | None:
@@ -146,7 +149,7 @@ def event(raw: dict[str, Any]) -> ContainerEvent | None:
     action = str(raw.get("Action", "")).split(":")[0]
     actor = raw.get("Actor") or {}
     uid = (actor.get("Attributes") or {}).get(L.POD_UID)
-    if action not in _INTERESTING or not uid:
+    if action not in WAKING_EVENTS or not uid:
         return None
     return ContainerEvent(pod_uid=uid, container_id=str(actor.get("ID", "")), action=action)
 

@@ -45,6 +45,9 @@ T = TypeVar("T")
 # working against those engines without a version round-trip at start-up (which fails if the engine
 # is down, and the agent must start anyway and wait for it).
 API_VERSION = "1.41"
+# Stops wait out grace periods, so they get threads of their own: 50 pods stopping at once must neither
+# queue behind each other nor starve the other pods' calls.
+STOP_THREADS = 64
 
 
 class DockerRuntime:
@@ -62,7 +65,7 @@ class DockerRuntime:
         self._inspect_cache: dict[str, tuple[str, Container]] = {}
         self._image_cache: dict[str, Image] = {}
         self._exec_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="exec")
-        self._stop_pool = ThreadPoolExecutor(max_workers=64, thread_name_prefix="stop")
+        self._stop_pool = ThreadPoolExecutor(max_workers=STOP_THREADS, thread_name_prefix="stop")
         self._exec_clients: dict[int, docker.APIClient] = {}
         self._listing = SharedListing(self._list)
         self._docker_root: str | None = None
@@ -72,18 +75,31 @@ class DockerRuntime:
     @property
     def client(self) -> docker.APIClient:
         if self._client is None:
-            self._client = docker.APIClient(
-                base_url=self.endpoint,
-                version=API_VERSION,
-                timeout=self._timeout,
-                max_pool_size=self._threads,
+            # A connection kept for each thread that calls through it (the pool's and the stops'), so a
+            # burst of stops does not open and throw away a connection per call.
+            self._client = self._configured(
+                docker.APIClient(
+                    base_url=self.endpoint,
+                    version=API_VERSION,
+                    timeout=self._timeout,
+                    max_pool_size=self._threads + STOP_THREADS,
+                )
             )
         return self._client
 
     def new_client(self, timeout: int | None = None) -> docker.APIClient:
         """A separate connection, for long-lived streams (events) that must not hold a pool slot."""
         # None: no read timeout (an event stream waits forever); docker-py takes it, its stubs say int.
-        return docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)  # type: ignore[arg-type]
+        return self._configured(
+            docker.APIClient(base_url=self.endpoint, version=API_VERSION, timeout=timeout)  # type: ignore[arg-type]
+        )
+
+    def _configured(self, client: docker.APIClient) -> docker.APIClient:
+        """No proxy settings looked up on every call for a unix socket, which no proxy can reach (requests
+        reads them from the environment per request: a fifth of a call's CPU in the agent)."""
+        if self.endpoint.startswith("unix://"):
+            client.trust_env = False
+        return client
 
     async def call(
         self,
@@ -219,7 +235,12 @@ class DockerRuntime:
             try:
                 client.ping()
                 stream = client.events(
-                    decode=True, filters={"type": "container", "label": [f"{L.NODE}={self.node}"]}
+                    decode=True,
+                    filters={
+                        "type": "container",
+                        "label": [f"{L.NODE}={self.node}"],
+                        "event": list(convert.WAKING_EVENTS),
+                    },
                 )
                 streams.append(stream)
                 put(ContainerEvent("", "", "connected"))
@@ -352,8 +373,7 @@ class DockerRuntime:
         """``docker stop -t grace``: the image's stop signal (or SIGTERM), SIGKILL after ``grace``."""
         with contextlib.suppress(docker.errors.NotFound):
             try:
-                # On its own wide pool: a stop waits out the grace period, and 50 pods stopping at once
-                # must neither queue behind each other nor starve the other pods' calls.
+                # On its own wide pool (STOP_THREADS): a stop waits out the grace period.
                 await self.call(
                     "stop_container",
                     self.client.stop,
