@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from pykubelet import podlogs, safepath
+from pykubelet.kubectl import logs as kubectl_logs
 
 DOCKER = (
     b'{"log":"first line\\n","stream":"stdout","time":"2026-01-01T00:00:00.1Z"}\n'
@@ -59,3 +61,15 @@ def test_timestamps_are_the_runtimes_in_the_kubelets_fixed_form() -> None:
     assert list(podlogs.decode_lines(cri)) == [b"hello\n"]
     assert podlogs.fixed_rfc3339(b"2026-12-02T07:00:00+01:00") == b"2026-12-02T07:00:00.000000000+01:00"
     assert podlogs.fixed_rfc3339(b"yesterday") == b"yesterday"
+
+
+def test_following_a_line_the_runtime_split_stamps_it_once(tmp_path: Path) -> None:
+    """``logs -f --timestamps`` reads the file a line at a time: the "F" half of a split line continues
+    the line the "P" half began, so it gets no second time in the middle of it (kubelet's ``logs.go``)."""
+    path = tmp_path / "0.log"
+    path.write_bytes(b"2026-12-02T07:00:01.5Z stdout P hel\n2026-12-02T07:00:01.6Z stdout F lo\n")
+    out = io.BytesIO()
+    with open(path, "rb") as fh:
+        path.unlink()  # the follow ends once what is in the file is out and the file is gone
+        kubectl_logs._follow(fh, path, out, timestamps=True)
+    assert out.getvalue() == b"2026-12-02T07:00:01.500000000Z hello\n"

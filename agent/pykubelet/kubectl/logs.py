@@ -120,6 +120,7 @@ def _last_lines(fh: BinaryIO, tail: int | None) -> list[bytes]:
 def _follow(fh: BinaryIO, path: Path, out: BinaryIO, timestamps: bool) -> None:
     """``-f``: print lines as they are appended; ends when the file is removed (or on Ctrl-C)."""
     pending = b""
+    mid_line = False  # the last file line was a partial one (CRI "P"): its line's time is already out
     while True:
         chunk = fh.readline()
         if not chunk:
@@ -129,7 +130,8 @@ def _follow(fh: BinaryIO, path: Path, out: BinaryIO, timestamps: bool) -> None:
             continue
         pending += chunk
         if pending.endswith(b"\n"):
-            for text in podlogs.decode_lines([pending], timestamps):
+            for text in podlogs.decode_lines([pending], timestamps and not mid_line):
                 out.write(text)
+                mid_line = not text.endswith(b"\n")
             out.flush()
             pending = b""
