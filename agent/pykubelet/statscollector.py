@@ -64,7 +64,7 @@ class StatsCollector:
         while True:
             try:
                 refs = await self.pod_refs()
-                self._provider.image_fs = await self._runtime.image_fs_mountpoint()
+                self._provider.image_fs = await self._image_fs()
                 self.summary = await asyncio.to_thread(self._provider.collect, refs)
                 self._names = {
                     (pod.uid, c.name): (self._provider.cgroup_names.get(c.container_id, ""), c.runtime_name)
@@ -76,6 +76,15 @@ class StatsCollector:
             except Exception as exc:
                 log.warning("Collecting stats failed, will retry: %s", exc)
             await asyncio.sleep(STATS_PERIOD)
+
+    async def _image_fs(self) -> str:
+        """Where the runtime keeps images (ImageFsInfo); the last answer if it cannot say now, since the
+        rest of the summary does not need it."""
+        try:
+            return await self._runtime.image_fs_mountpoint()
+        except Exception as exc:
+            log.debug("The runtime could not say where its images are: %s", exc)
+            return self._provider.image_fs
 
     def summary_json(self, only_cpu_and_memory_view: bool = False) -> bytes:
         """``/stats/summary``, encoded once per collection rather than once per request."""

@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 
 from pykubelet.runtime.docker.stats import WritableLayers
-from pykubelet.stats import USER_HZ, ContainerRef, PodRef, StatsProvider, disk_usage, only_cpu_and_memory
+from pykubelet.stats import (
+    USER_HZ,
+    ContainerRef,
+    PodRef,
+    StatsProvider,
+    disk,
+    disk_usage,
+    only_cpu_and_memory,
+)
 
 SANDBOX_ID = "a" * 64
 APP_ID = "b" * 64
@@ -465,3 +473,19 @@ def test_disk_usage_stops_after_the_entry_limit(tmp_path: Path) -> None:
     assert inodes <= 10
     assert used > 0
     assert disk_usage(str(tmp_path / "missing")) is None
+
+
+def test_cri_logs_count_the_whole_container_log_directory_docker_logs_only_their_file(tmp_path: Path) -> None:
+    """The kubelet's CRI stats provider measures ``/var/log/pods/<pod>/<container>/``, so the previous
+    instance's log counts too; a Docker container's directory also holds its config, which does not."""
+    cri = tmp_path / "default_web_uid" / "nginx"
+    cri.mkdir(parents=True)
+    for name in ("0.log", "1.log", "1.log.20261202-070000"):
+        (cri / name).write_bytes(b"x" * 4096)
+    docker = tmp_path / "containers" / "abc"
+    docker.mkdir(parents=True)
+    for name in ("abc-json.log", "abc-json.log.1", "config.v2.json", "hostconfig.json"):
+        (docker / name).write_bytes(b"x" * 4096)
+
+    assert disk.logs_json(str(cri / "1.log"), "now")["inodesUsed"] == 3  # type: ignore[index]
+    assert disk.logs_json(str(docker / "abc-json.log"), "now")["inodesUsed"] == 2  # type: ignore[index]

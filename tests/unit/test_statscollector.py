@@ -54,3 +54,20 @@ async def test_a_runtime_that_cannot_measure_costs_only_the_rootfs(
     (ref,) = await collector(fake, pod, tmp_path).pod_refs()
     (container,) = ref.containers
     assert container.rootfs is None and container.pid > 0
+
+
+async def test_a_runtime_that_cannot_say_where_its_images_are_keeps_the_last_answer(
+    fake: FakeRuntime, manager: RuntimeManager, tmp_path: Path
+) -> None:
+    pod = make_pod(containers=[{"name": "app", "image": "busybox:1.35"}])
+    await manager.sync_pod(pod)
+    fake.image_fs = str(tmp_path)
+    stats = collector(fake, pod, tmp_path)
+    assert await stats._image_fs() == str(tmp_path)
+    stats._provider.image_fs = str(tmp_path)
+
+    async def broken() -> str:
+        raise ConnectionError("ImageFsInfo: deadline exceeded")
+
+    fake.image_fs_mountpoint = broken  # type: ignore[method-assign]
+    assert await stats._image_fs() == str(tmp_path)

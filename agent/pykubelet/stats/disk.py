@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from typing import Any
+
+_CRI_LOG_NAME = re.compile(r"[0-9]+\.log")  # the kubelet's <restartCount>.log
 
 # One logger for the whole package: its records keep the name they had when stats was one module.
 log = logging.getLogger("pykubelet.stats")
@@ -126,16 +129,19 @@ def rootfs_json(image_fs: str, usage: tuple[int, int | None] | None, stamp: str)
 
 
 def logs_json(log_path: str, stamp: str) -> dict[str, Any] | None:
-    """The container's log file and its rotations beside it (Docker's ``<id>-json.log.1``, the CRI's
-    ``0.log.<time>``), as the kubelet measures a container's log directory."""
+    """The container's logs, as the kubelet's CRI stats provider measures them: its whole log directory
+    (``/var/log/pods/<ns>_<pod>_<uid>/<container>/``: this instance's ``<restartCount>.log``, the previous
+    one's and their rotations ``<n>.log.<time>``). A Docker log (``<id>-json.log``) shares its directory
+    with the container's config files, so there only the file and its rotations (``.1``, ...) count."""
     if not log_path:
         return None
     directory, name = os.path.split(os.path.realpath(log_path))
+    whole_directory = _CRI_LOG_NAME.fullmatch(name) is not None
     used = inodes = 0
     try:
         with os.scandir(directory) as entries:
             for entry in entries:
-                if entry.name.startswith(name) and entry.is_file(follow_symlinks=False):
+                if (whole_directory or entry.name.startswith(name)) and entry.is_file(follow_symlinks=False):
                     used += entry.stat(follow_symlinks=False).st_blocks * 512
                     inodes += 1
     except OSError:
