@@ -9,7 +9,7 @@
 # The pod's sandbox (the infra container) is named POD; state is running, exited or created on either runtime; the
 # network namespace is the kernel's name for it (net:[inode]), or - for a container that is not running. The
 # walkthrough (ansible/walkthrough.yml) reads this so that each of its steps asks the same question of both runtimes:
-# Docker through `docker ps` / `docker inspect`, the CRI through `pykubelet crictl pods` / `ps` / `inspect(p)`.
+# Docker through `docker -H ENDPOINT ps` / `inspect`, the CRI through `pykubelet crictl pods` / `ps` / `inspect(p)`.
 set -eu
 endpoint=$1
 prefix=$2
@@ -21,9 +21,10 @@ netns() {
 list() {
     case $endpoint in
     *docker.sock)
-        ids=$(docker ps --all --quiet --filter label=io.kubernetes.pod.name)
+        docker="docker -H $endpoint"
+        ids=$($docker ps --all --quiet --filter label=io.kubernetes.pod.name)
         for id in $ids; do
-            docker inspect --format '{{ index .Config.Labels "io.kubernetes.pod.name" }} {{ index .Config.Labels "io.kubernetes.container.name" }} {{ .Id }} {{ .State.Status }} {{ .State.Pid }} {{ .State.StartedAt }} {{ or (index .Config.Labels "annotation.io.kubernetes.container.restartCount") 0 }}' "$id" 2>/dev/null || true
+            $docker inspect --format '{{ index .Config.Labels "io.kubernetes.pod.name" }} {{ index .Config.Labels "io.kubernetes.container.name" }} {{ .Id }} {{ .State.Status }} {{ .State.Pid }} {{ .State.StartedAt }} {{ or (index .Config.Labels "annotation.io.kubernetes.container.restartCount") 0 }}' "$id" 2>/dev/null || true
         done
         ;;
     *)
