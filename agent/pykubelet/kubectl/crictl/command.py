@@ -300,6 +300,8 @@ async def _logs(client: CriClient, args: argparse.Namespace) -> Path:
         if attempt == 0:
             raise CrictlError(f"container {container} is its first instance (attempt 0): no previous log")
         path = path.with_name(f"{attempt - 1}{path.suffix}")
+        if not path.exists():
+            raise CrictlError(f"the previous instance's log {path} is gone (rotated or garbage-collected)")
     return path
 
 
