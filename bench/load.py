@@ -42,7 +42,7 @@ async def http_load(url: str, seconds: float, max_requests: int, concurrency: in
                     if response.status != 200:
                         errors += 1
                         continue
-            except aiohttp.ClientError:
+            except (aiohttp.ClientError, asyncio.TimeoutError):  # a slow answer is an error, not the end
                 errors += 1
                 continue
             latencies.append(time.perf_counter() - t)
