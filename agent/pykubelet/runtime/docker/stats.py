@@ -27,13 +27,19 @@ class WritableLayers:
     def measure(self, docker_root: str, container_ids: Sequence[str]) -> dict[str, ContainerStats]:
         """The writable layer of each container that has one; blocks (it walks directories)."""
         found: dict[str, ContainerStats] = {}
+        mounts = os.path.join(docker_root, "image", "overlay2", "layerdb", "mounts")
         for cid in container_ids:
-            mounts = os.path.join(docker_root, "image", "overlay2", "layerdb", "mounts")
+            if not cid:
+                continue
             mount_id = (read_text(os.path.join(mounts, os.path.basename(cid), "mount-id")) or "").strip()
-            if not cid or not mount_id or "/" in mount_id:
+            if not _plain_name(mount_id):  # the engine's file, but never a path out of overlay2/
                 continue
             usage = self._du.measure(os.path.join(docker_root, "overlay2", mount_id, "diff"))
             if usage is not None:
                 found[cid] = ContainerStats(cid, usage[0], usage[1])
         self._du.expire()
         return found
+
+
+def _plain_name(name: str) -> bool:
+    return bool(name) and "/" not in name and name not in (".", "..")
