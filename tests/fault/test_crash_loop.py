@@ -1,15 +1,19 @@
 """A crash-looping container: CrashLoopBackOff restarts it at once, then 10 s, 20 s, 40 s after each exit.
 
 The intervals are Docker's own times (the ``die`` event of one instance to the ``start`` event of the
-next), read from Docker's event log once the loop has gone round four times. The log keeps every
-instance's events, even after pykubelet has garbage-collected the instance (the first one goes within a
-second, once its immediate successor has died too), so nothing depends on the test polling fast enough.
+next), from a live event stream opened before the manifest is written. The stream sees every instance,
+even one pykubelet garbage-collects within a second (the first goes once its immediate successor has
+died too), so nothing depends on the test polling fast enough. It is a live stream, not a ``since``
+query afterwards: the engine keeps only its last 256 events, and a shared engine (Molecule's ``docker
+exec`` calls beside this test) can push the early attempts out in the ~75 s the loop takes.
 Meanwhile the agent's CPU time stays a small fraction of the elapsed time: waiting out a back-off costs
 nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 
@@ -33,25 +37,38 @@ def _restarts(agent: Agent) -> int:
     return int(statuses[0].get("restartCount", 0))
 
 
-def _starts_and_exits(agent: Agent, since: int) -> tuple[dict[int, float], dict[int, float]]:
-    """Each instance's start and exit time (seconds), by attempt number, from Docker's event log."""
-    events = agent.api.events(
-        since=since,
-        until=int(time.time()) + 1,
-        decode=True,
-        filters={
-            "type": "container",
-            "event": ["start", "die"],
-            "label": [f"io.kubernetes.pod.name=crashloop-{agent.node}", "io.kubernetes.container.name=app"],
-        },
-    )
-    started: dict[int, float] = {}
-    finished: dict[int, float] = {}
-    for event in events:
-        attempt = int(event["Actor"]["Attributes"]["name"].rsplit("_", 1)[1])
-        action = event.get("Action", event.get("status"))
-        (started if action == "start" else finished)[attempt] = event["timeNano"] / 1e9
-    return started, finished
+class StartsAndExits:
+    """Each instance's start and exit time (seconds), by attempt number, from a live Docker event stream."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.started: dict[int, float] = {}
+        self.finished: dict[int, float] = {}
+        self._stream = agent.api.events(
+            decode=True,
+            filters={
+                "type": "container",
+                "event": ["start", "die"],
+                "label": [
+                    f"io.kubernetes.pod.name=crashloop-{agent.node}",
+                    "io.kubernetes.container.name=app",
+                ],
+            },
+        )
+        self._thread = threading.Thread(target=self._read, name="crashloop-events", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(Exception):  # closing the stream ends the loop
+            for event in self._stream:
+                attempt = int(event["Actor"]["Attributes"]["name"].rsplit("_", 1)[1])
+                action = event.get("Action", event.get("status"))
+                (self.started if action == "start" else self.finished)[attempt] = event["timeNano"] / 1e9
+
+    def close(self) -> tuple[dict[int, float], dict[int, float]]:
+        time.sleep(0.5)  # the last die reaches the stream a moment after pykubelet counts its restart
+        self._stream.close()
+        self._thread.join(timeout=5)
+        return dict(self.started), dict(self.finished)
 
 
 def test_crash_loop_backoff_follows_10_20_40_seconds_and_costs_little_cpu(
@@ -61,7 +78,7 @@ def test_crash_loop_backoff_follows_10_20_40_seconds_and_costs_little_cpu(
     assert agent.proc is not None
     process = psutil.Process(agent.proc.pid)
     cpu_start, wall_start = sum(process.cpu_times()[:2]), time.monotonic()
-    wall_clock_start = int(time.time()) - 1
+    events = StartsAndExits(agent)
     agent.write("crashloop.yaml", pod("crashloop", volume=False, command=["sh", "-c", "exit 1"]))
 
     deadline = time.monotonic() + 75 + sum(EXPECTED_GAPS)
@@ -69,7 +86,7 @@ def test_crash_loop_backoff_follows_10_20_40_seconds_and_costs_little_cpu(
         time.sleep(0.5)
     cpu_used, elapsed = sum(process.cpu_times()[:2]) - cpu_start, time.monotonic() - wall_start
 
-    started, finished = _starts_and_exits(agent, since=wall_clock_start)
+    started, finished = events.close()
     gaps = [
         started[n + 1] - finished[n] for n in range(len(EXPECTED_GAPS)) if n in finished and n + 1 in started
     ]
