@@ -40,7 +40,9 @@ from pykubelet.runtime import labels as L
 from pykubelet.runtime.configs import pod_dns
 from pykubelet.runtime.cri.convert import DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS
 
-ENDPOINT = "unix:///run/pykubelet-containerd/containerd.sock"
+# The lab's containerd, or the one scripts/ensure-containerd.sh was pointed at (as the integration tests).
+SOCKET = os.environ.get("PYKUBELET_CONTAINERD_SOCKET", "/run/pykubelet-containerd/containerd.sock")
+ENDPOINT = f"unix://{SOCKET}"
 CALL_TIMEOUT = 60.0
 POLL = 0.02  # seconds between two listings while waiting for a start or a removal
 NAMESPACE = "default"
