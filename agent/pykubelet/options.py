@@ -236,8 +236,8 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "--cgroup-driver", "cgroup_driver", CGROUP_DRIVER, "cgroupfs", "DRIVER",
         "how a CRI runtime manages cgroups; must match it (containerd's SystemdCgroup): with systemd each "
-        "pod sandbox gets the kubelet's pod slice (kubepods-<qos>-pod<uid>.slice) as its cgroup parent; "
-        "the Docker runtime leaves cgroups to Docker",
+        "pod sandbox gets the kubelet's pod slice (kubepods-<qos>-pod<uid>.slice) as its cgroup parent, "
+        "stopped when the pod goes; the Docker runtime leaves cgroups to Docker",
         config_key="cgroupDriver",
     ),
     Option(

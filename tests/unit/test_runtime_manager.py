@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from pykubelet import podcgroups
 from pykubelet.events import Recorder
 from pykubelet.manifest import StaticPod
 from pykubelet.runtime import labels as L
@@ -162,6 +163,20 @@ async def test_an_orphan_is_killed_from_what_the_runtime_remembers(
     assert fake.ops("exec_sync", "stop_container")[:2] == ["exec_sync", "stop_container"]
     assert fake.args("stop_container")[0][1] == 7  # the grace period kept in the annotations
     assert fake.pod(pod.uid) == []
+
+
+@pytest.mark.parametrize("driver", ["systemd", "cgroupfs"])
+async def test_a_removed_pod_takes_its_slice_with_it_under_the_systemd_driver(
+    fake: FakeRuntime, manager: RuntimeManager, monkeypatch: pytest.MonkeyPatch, driver: str
+) -> None:
+    released: list[str] = []
+    monkeypatch.setattr(podcgroups, "release", released.append)
+    settings = dataclasses.replace(manager.settings, cgroup_driver=driver)
+    executor = RuntimeManager(fake, Recorder(NODE.name), NODE, settings)
+    pod = make_pod()
+    await executor.sync_pod(pod)
+    await executor.kill_pod(pod.uid, pod)
+    assert released == ([pod.uid] if driver == "systemd" else [])
 
 
 async def test_a_failed_pull_is_err_image_pull_then_image_pull_back_off(

@@ -14,7 +14,7 @@ import shutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pykubelet import safepath, volumes
+from pykubelet import podcgroups, safepath, volumes
 from pykubelet.manifest import StaticPod
 from pykubelet.runtime import configs
 from pykubelet.runtime.actions import PodActions, ToStart, compute_pod_actions, group_by_name, latest_sandbox
@@ -212,6 +212,8 @@ class RuntimeManager(ContainerRunner):
         )
         await asyncio.to_thread(volumes.teardown, self.settings.root_dir, uid)
         await asyncio.to_thread(self._remove_logs, containers)
+        if self.settings.cgroup_driver == "systemd":
+            await asyncio.to_thread(podcgroups.release, uid)
         self.states.pop(uid, None)
         self.backoff.forget_prefix(f"{pod.name}_{pod.namespace}_{uid}_" if pod else "\0")
         self.images.forget(uid)
