@@ -31,13 +31,16 @@ list() {
         crictl="pykubelet crictl --runtime-endpoint $endpoint"
         pods=$($crictl pods --quiet)
         for pod in $pods; do
-            sandbox=$($crictl inspectp "$pod" | jq -r '[.status.metadata.name, "POD", .status.id,
+            # A pod or container removed since the listing is skipped, as docker inspect's are above.
+            info=$($crictl inspectp "$pod" 2>/dev/null) || continue
+            sandbox=$(printf '%s\n' "$info" | jq -r '[.status.metadata.name, "POD", .status.id,
                 (if .status.state == "SANDBOX_READY" then "running" else "exited" end),
                 (.info.pid // 0), .status.createdAt, .status.metadata.attempt] | map(tostring) | join(" ")')
             echo "$sandbox"
-            containers=$($crictl ps --all --pod "$pod" --quiet)
+            containers=$($crictl ps --all --pod "$pod" --quiet 2>/dev/null) || continue
             for container in $containers; do
-                $crictl inspect "$container" | jq -r --arg pod "${sandbox%% *}" '[$pod, .status.metadata.name,
+                info=$($crictl inspect "$container" 2>/dev/null) || continue
+                printf '%s\n' "$info" | jq -r --arg pod "${sandbox%% *}" '[$pod, .status.metadata.name,
                     .status.id, (.status.state | sub("CONTAINER_"; "") | ascii_downcase),
                     (.info.pid // 0), .status.startedAt, .status.metadata.attempt] | map(tostring) | join(" ")'
             done
