@@ -19,18 +19,20 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+from pykubelet.runtime.configs import pod_slice
+
 log = logging.getLogger("pykubelet.cm")
 
 CGROUP_ROOT = "/sys/fs/cgroup"  # cgroup v2, or where v1 mounts one hierarchy per controller
-QOS_LEVELS = ("", "-burstable", "-besteffort")  # Guaranteed pods sit directly under kubepods.slice
+QOS_CLASSES = ("Guaranteed", "Burstable", "BestEffort")
 STOP_TIMEOUT = 30.0
 
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
 def pod_slices(uid: str) -> list[str]:
-    """The names the pod's slice can have, one per QoS class (systemd names take ``_`` for ``-``)."""
-    return [f"kubepods{level}-pod{uid.replace('-', '_')}.slice" for level in QOS_LEVELS]
+    """The names the pod's slice can have, one per QoS class (its spec may be gone: an orphan)."""
+    return [pod_slice(uid, qos) for qos in QOS_CLASSES]
 
 
 def slice_path(name: str) -> str:

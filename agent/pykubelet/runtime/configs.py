@@ -202,9 +202,14 @@ def pod_cgroup_parent(pod: StaticPod, driver: str) -> str:
     """
     if driver != "systemd":
         return ""
-    qos = pod_qos(pod.spec)
+    return pod_slice(pod.uid, pod_qos(pod.spec))
+
+
+def pod_slice(uid: str, qos: str) -> str:
+    """The pod's slice for its QoS class: Guaranteed pods sit directly under ``kubepods.slice``, and
+    systemd names take ``_`` for ``-``."""
     level = "" if qos == "Guaranteed" else f"-{qos.lower()}"
-    return f"kubepods{level}-pod{pod.uid.replace('-', '_')}.slice"
+    return f"kubepods{level}-pod{uid.replace('-', '_')}.slice"
 
 
 def port_mappings(spec: dict[str, Any]) -> tuple[PortMapping, ...]:
