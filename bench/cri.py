@@ -234,10 +234,10 @@ class CriSide:
 
     def floor_remove_all(self, created: list[list[str]], graceful: bool) -> None:
         """Each pod removed as :meth:`floor_remove` does, 16 pods at a time (a CRI sandbox cannot go
-        before its containers are stopped, so the unit is the pod); ``graceful``: every app stopped with
-        the 2 s grace first."""
+        before its containers are stopped, so the unit is the pod); ``graceful``: each pod's apps stopped
+        with the 2 s grace first (:func:`~bench.runtimes.pooled_removal`)."""
         stop = (lambda cid: self.stop_container(cid, MINIMUM_GRACE)) if graceful else None
-        pooled_removal(created, created, self.floor_remove, stop)
+        pooled_removal(created, lambda ids: [ids], self.floor_remove, stop)
 
     def remove_node(self, node: str) -> int:
         """Remove every container and sandbox labelled with ``node`` (the clean-up)."""

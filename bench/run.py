@@ -22,7 +22,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from bench.common import (
     REPO,
     AgentProcess,
     EventRecorder,
+    Machine,
     api_client,
     cleanup_dir,
     machine,
@@ -102,6 +103,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pods", type=int, help="pods in the burst, steady state and adoption (default 50, quick 10)"
     )
+    p.add_argument(
+        "--burst-reps", type=int, help="repetitions of the burst, each beside its floors (default 3, quick 1)"
+    )
     p.add_argument("--no-podman", action="store_true", help="skip the podman peer")
     p.add_argument(
         "--runtimes",
@@ -151,8 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         plan.reps = args.reps
     if args.pods:
         plan.pods = args.pods
+    if args.burst_reps:
+        plan.burst_reps = args.burst_reps
     only = set(args.only.split(","))
-    runtimes = set(args.runtimes.split(","))
 
     def log(message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
@@ -176,40 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     info = machine(api)
     work = scenarios.work_dir()
     events = EventRecorder()
-    podman: Podman | None = None
-    if "start" in only and "docker" in runtimes and not args.no_podman:
-        log("preparing the podman peer")
-        podman = Podman(work / "podman-setup", ("busybox:1.35", NGINX))
-        if podman.prepare():
-            info.podman = podman.version
-        else:
-            info.notes.append(f"podman peer not measured: {podman.unusable}")
-            log(f"podman peer not measured: {podman.unusable}")
-            podman = None
-    elif args.no_podman or "docker" not in runtimes:
-        info.notes.append(
-            "podman peer not measured: " + ("--no-podman" if args.no_podman else "no Docker pass")
-        )
-    ctx = scenarios.Context(api, events, work, podman, log)
-    sides: list[Pass] = []
-    if "docker" in runtimes:
-        docker_side = DockerSide(api, events, work / "floor")
-        sides.append(Pass(docker_side, AgentProcess(work / "agent", node_name("bench"), args.agent_arg)))
-    cri_side: CriSide | None = None
-    if "containerd" in runtimes:
-        cri_side = CriSide(args.containerd_endpoint, work / "floor", work / "floor-logs")
-        why = cri_side.check()
-        if why:
-            message = f"containerd NOT measured, {why}; measuring Docker only"
-            info.notes.append(message)
-            log(message)
-            cri_side.close()
-            cri_side = None
-        else:
-            info.notes.append(f"containerd: {cri_side.version} on {args.containerd_endpoint}")
-            cri_args = ["--container-runtime-endpoint", args.containerd_endpoint, *args.agent_arg]
-            agent = AgentProcess(work / "agent-containerd", node_name("bench-ctrd"), cri_args)
-            sides.append(Pass(cri_side, agent))
+    try:
+        ctx, sides, cri_side = prepare(args, api, info, work, events, log)
+    except BaseException:
+        events.close()
+        cleanup_dir(work)
+        raise
     results: dict[str, Any] = {}
     started = time.time()
     log(
@@ -276,6 +253,55 @@ def main(argv: list[str] | None = None) -> int:
     print(render(report))
     print(f"\nJSON: {path}")
     return 1 if "error" in results else 0
+
+
+def prepare(
+    args: argparse.Namespace,
+    api: docker.APIClient,
+    info: Machine,
+    work: Path,
+    events: EventRecorder,
+    log: Callable[[str], None],
+) -> tuple[scenarios.Context, list[Pass], CriSide | None]:
+    """The podman peer, and one :class:`Pass` per runtime that can be measured (notes in ``info`` say
+    why one is not)."""
+    only = set(args.only.split(","))
+    runtimes = set(args.runtimes.split(","))
+    podman: Podman | None = None
+    if "start" in only and "docker" in runtimes and not args.no_podman:
+        log("preparing the podman peer")
+        podman = Podman(work / "podman-setup", ("busybox:1.35", NGINX))
+        if podman.prepare():
+            info.podman = podman.version
+        else:
+            info.notes.append(f"podman peer not measured: {podman.unusable}")
+            log(f"podman peer not measured: {podman.unusable}")
+            podman = None
+    elif args.no_podman or "docker" not in runtimes:
+        info.notes.append(
+            "podman peer not measured: " + ("--no-podman" if args.no_podman else "no Docker pass")
+        )
+    ctx = scenarios.Context(api, events, work, podman, log)
+    sides: list[Pass] = []
+    if "docker" in runtimes:
+        docker_side = DockerSide(api, events, work / "floor")
+        sides.append(Pass(docker_side, AgentProcess(work / "agent", node_name("bench"), args.agent_arg)))
+    cri_side: CriSide | None = None
+    if "containerd" in runtimes:
+        cri_side = CriSide(args.containerd_endpoint, work / "floor", work / "floor-logs")
+        why = cri_side.check()
+        if why:
+            message = f"containerd NOT measured, {why}; measuring Docker only"
+            info.notes.append(message)
+            log(message)
+            cri_side.close()
+            cri_side = None
+        else:
+            info.notes.append(f"containerd: {cri_side.version} on {args.containerd_endpoint}")
+            cri_args = ["--container-runtime-endpoint", args.containerd_endpoint, *args.agent_arg]
+            agent = AgentProcess(work / "agent-containerd", node_name("bench-ctrd"), cri_args)
+            sides.append(Pass(cri_side, agent))
+    return ctx, sides, cri_side
 
 
 @dataclasses.dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -61,7 +61,8 @@ class Side(Protocol):
         ...
 
     def floor_remove_all(self, created: list[list[str]], graceful: bool) -> None:
-        """The burst floor's removal of many pods, on :data:`POOL` threads."""
+        """The burst floor's removal of many pods, on :data:`POOL` threads; ``graceful``: the kubelet's
+        contract, each pod's apps stopped with the 2 s grace before it is removed."""
         ...
 
     def remove_node(self, node: str) -> int:
@@ -93,18 +94,30 @@ def run_apps(specs: list[dict[str, Any]], app: Callable[[dict[str, Any]], str], 
 
 def pooled_removal(
     created: list[list[str]],
-    units: Sequence[T],
+    units_of: Callable[[list[str]], Sequence[T]],
     remove: Callable[[T], object],
     stop: Callable[[str], object] | None,
 ) -> None:
-    """``remove`` of each unit on :data:`POOL` threads. With ``stop``, every app container is stopped at
-    once first: the least a removal honouring the 2 s minimum grace period can take."""
-    if stop is not None:
-        apps = [cid for cids in created for cid in cids[1:]]
-        with ThreadPoolExecutor(max(1, len(apps))) as waiters:
-            list(waiters.map(stop, apps))
+    """``remove`` of each pod's units (``units_of`` its ids, sandbox first) on :data:`POOL` threads.
+
+    With ``stop``, the kubelet's contract with nothing around it: every pod's app containers are stopped at
+    once (its pod worker's ``killContainer`` calls), and a pod's removal joins the pool as soon as its own
+    apps have stopped. The agent cannot remove faster than this without skipping a grace period.
+    """
     with ThreadPoolExecutor(POOL) as pool:
-        list(pool.map(remove, units))
+        if stop is None:
+            list(pool.map(remove, [unit for ids in created for unit in units_of(ids)]))
+            return
+        apps = sum(len(ids) - 1 for ids in created)
+        with ThreadPoolExecutor(max(1, apps)) as stoppers, ThreadPoolExecutor(max(1, len(created))) as pods:
+
+            def pod(ids: list[str]) -> list[Future[object]]:
+                list(stoppers.map(stop, ids[1:]))
+                return [pool.submit(remove, unit) for unit in units_of(ids)]
+
+            removals = [f for futures in pods.map(pod, created) for f in futures]
+        for removal in removals:
+            removal.result()
 
 
 def clear_floor_dirs(root: Path, node: str, pod: str) -> None:
@@ -167,12 +180,11 @@ class DockerSide:
             self.api.remove_container(cid, force=True)
 
     def floor_remove_all(self, created: list[list[str]], graceful: bool) -> None:
-        """Each container force-removed on its own, as the issue's floor; ``graceful``: every app stopped
-        with the 2 s grace first."""
-        every = [cid for cids in created for cid in cids]
+        """Each container force-removed on its own, as the issue's floor; ``graceful``: each pod's apps
+        stopped with the 2 s grace first (:func:`pooled_removal`)."""
         pooled_removal(
             created,
-            every,
+            lambda cids: cids,
             lambda cid: self.api.remove_container(cid, force=True),
             (lambda cid: self.api.stop(cid, timeout=MINIMUM_GRACE)) if graceful else None,
         )

@@ -165,14 +165,21 @@ def burst_rows(out: Rows, b: dict[str, Any], runtime: str) -> None:
             f"<= 1.1x {floor}" if targeted else "",
             _at_most(ratio, 1.1) if targeted else None,
         )
-        paired = _paired(b[key], b[f"floor_{key}"])
-        if len(paired) > 1:  # the engine drifts between repetitions; each one beside its own floor does not
-            out.row(
-                f"{prefix}burst {what}, each repetition beside its own floor",
-                ", ".join(f"{r:.2f}x" for r in paired),
-                "",
-                statistics.median(paired),
-            )
+        each = f"{prefix}burst {what}, each repetition beside its own floor"
+        _paired_row(out, each, b[key], b[f"floor_{key}"])
+    contract = b.get("floor_remove_graceful")
+    if contract:
+        label = f"{prefix}burst all removed, vs the kubelet-contract floor (apps stopped, 2 s grace, first)"
+        removed = b["remove"]
+        out.row(label, _fmt_s(removed, digits=2), _fmt_s(contract, digits=2), _ratio(removed, contract))
+        _paired_row(out, f"{label}, each repetition", removed, contract)
+
+
+def _paired_row(out: Rows, label: str, measured: dict[str, Any], floor: dict[str, Any]) -> None:
+    """The engine drifts between repetitions; each one beside its own floor does not."""
+    paired = _paired(measured, floor)
+    if len(paired) > 1:
+        out.row(label, ", ".join(f"{r:.2f}x" for r in paired), "", statistics.median(paired))
 
 
 def table_rows(results: dict[str, Any], podman_note: str = "") -> list[dict[str, Any]]:
