@@ -102,7 +102,7 @@ def pooled_removal(
 
     With ``stop``, the kubelet's contract with nothing around it: every pod's app containers are stopped at
     once (its pod worker's ``killContainer`` calls), and a pod's removal joins the pool as soon as its own
-    apps have stopped. The agent cannot remove faster than this without skipping a grace period.
+    apps have stopped: what the grace periods cost with no agent around them.
     """
     with ThreadPoolExecutor(POOL) as pool:
         if stop is None:

@@ -159,8 +159,8 @@ def burst(
 
     Two floors for the removal: ``floor_remove`` force-removes every container (the issues' floor), and
     ``floor_remove_graceful`` keeps the kubelet's contract: each pod's apps stopped with the 2 s minimum
-    grace period (SIGTERM, then the wait for their exit), then the pod removed on the pool. The second is
-    the least any removal that honours that contract can take.
+    grace period (SIGTERM, then the wait for their exit), then the pod removed on the pool. The second
+    shows what the contract costs with no agent around it.
     """
     keys = ["start", "remove", "floor_start", "floor_remove", "floor_remove_graceful"]
     samples: dict[str, list[float]] = {k: [] for k in keys}
