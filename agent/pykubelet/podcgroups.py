@@ -19,12 +19,12 @@ import shutil
 import subprocess
 from collections.abc import Callable
 
+from pykubelet.qos import BEST_EFFORT, BURSTABLE, GUARANTEED
 from pykubelet.runtime.configs import pod_slice
 
 log = logging.getLogger("pykubelet.cm")
 
 CGROUP_ROOT = "/sys/fs/cgroup"  # cgroup v2, or where v1 mounts one hierarchy per controller
-QOS_CLASSES = ("Guaranteed", "Burstable", "BestEffort")
 STOP_TIMEOUT = 30.0
 
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -32,7 +32,7 @@ Run = Callable[..., "subprocess.CompletedProcess[str]"]
 
 def pod_slices(uid: str) -> list[str]:
     """The names the pod's slice can have, one per QoS class (its spec may be gone: an orphan)."""
-    return [pod_slice(uid, qos) for qos in QOS_CLASSES]
+    return [pod_slice(uid, qos) for qos in (GUARANTEED, BURSTABLE, BEST_EFFORT)]
 
 
 def slice_path(name: str) -> str:

@@ -17,7 +17,7 @@ from pykubelet.expansion import expand
 from pykubelet.manifest import StaticPod
 from pykubelet.manifest.quantity import cpu_millis, memory_bytes
 from pykubelet.node import Node
-from pykubelet.qos import oom_score_adj, pod_qos
+from pykubelet.qos import GUARANTEED, oom_score_adj, pod_qos
 from pykubelet.runtime import labels as L
 from pykubelet.runtime.api import Container, ContainerConfig, Mount, PortMapping, SandboxConfig
 
@@ -208,7 +208,7 @@ def pod_cgroup_parent(pod: StaticPod, driver: str) -> str:
 def pod_slice(uid: str, qos: str) -> str:
     """The pod's slice for its QoS class: Guaranteed pods sit directly under ``kubepods.slice``, and
     systemd names take ``_`` for ``-``."""
-    level = "" if qos == "Guaranteed" else f"-{qos.lower()}"
+    level = "" if qos == GUARANTEED else f"-{qos.lower()}"
     return f"kubepods{level}-pod{uid.replace('-', '_')}.slice"
 
 
