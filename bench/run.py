@@ -182,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     work = scenarios.work_dir()
     events = EventRecorder()
     try:
-        ctx, sides, cri_side = prepare(args, api, info, work, events, log)
+        ctx, sides, cri_side = prepare(args, only, api, info, work, events, log)
     except BaseException:
         events.close()
         cleanup_dir(work)
@@ -257,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def prepare(
     args: argparse.Namespace,
+    only: set[str],
     api: docker.APIClient,
     info: Machine,
     work: Path,
@@ -265,7 +266,6 @@ def prepare(
 ) -> tuple[scenarios.Context, list[Pass], CriSide | None]:
     """The podman peer, and one :class:`Pass` per runtime that can be measured (notes in ``info`` say
     why one is not)."""
-    only = set(args.only.split(","))
     runtimes = set(args.runtimes.split(","))
     podman: Podman | None = None
     if "start" in only and "docker" in runtimes and not args.no_podman:
