@@ -41,6 +41,17 @@ def manifest(name: str, **spec: Any) -> str:
     return yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": body})
 
 
+def put(path: Path, text: str) -> None:
+    """Write a manifest whole (a hidden name, then a rename), as a careful writer does.
+
+    ``write_text`` truncates first: inotify can show the agent the empty file in between, which is
+    one more (correct) FailedValidation event and a flaky count in any test that reads the events.
+    """
+    hidden = path.with_name(f".{path.name}")
+    hidden.write_text(text)
+    hidden.replace(path)
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 nobody listens on right now (the read-only port binds it next)."""
     with socket.socket() as probe:
@@ -124,7 +135,7 @@ async def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterato
 
 async def test_a_manifest_runs_shows_in_pods_and_its_removal_stops_and_removes_the_pod(start: Start) -> None:
     agent = await start()
-    (agent.manifests / "web.yaml").write_text(manifest("web"))
+    put(agent.manifests / "web.yaml", manifest("web"))
 
     await until("the pod to be desired", lambda: agent.kubelet.config.desired != {}, WAIT)
     uid = agent.desired_uid("web")
@@ -152,7 +163,7 @@ async def test_a_manifest_runs_shows_in_pods_and_its_removal_stops_and_removes_t
 
 async def test_the_read_only_port_serves_health_metrics_spec_and_stats_from_the_agent(start: Start) -> None:
     agent = await start()
-    (agent.manifests / "web.yaml").write_text(manifest("web"))
+    put(agent.manifests / "web.yaml", manifest("web"))
     await until("the pod to be Running", lambda: agent.phase("web") == "Running", WAIT)
 
     status, _, body = await agent.get("/healthz?verbose")
@@ -236,7 +247,7 @@ async def _fast_ping(self: Any) -> None:
 
 async def test_a_pod_that_does_not_fit_is_failed_without_touching_the_runtime(start: Start) -> None:
     agent = await start(read_only_port=False)
-    (agent.manifests / "big.yaml").write_text(manifest("big", nodeSelector={"disktype": "ssd"}))
+    put(agent.manifests / "big.yaml", manifest("big", nodeSelector={"disktype": "ssd"}))
     await until("the pod to be Failed", lambda: agent.phase("big") == "Failed", WAIT)
     [item] = agent.kubelet.pod_list()["items"]
     assert item["status"]["reason"] == "NodeAffinity"
@@ -247,14 +258,14 @@ async def test_a_pod_that_does_not_fit_is_failed_without_touching_the_runtime(st
 
 async def test_node_labels_let_the_same_pod_in(start: Start) -> None:
     agent = await start(read_only_port=False, node_labels="disktype=ssd")
-    (agent.manifests / "big.yaml").write_text(manifest("big", nodeSelector={"disktype": "ssd"}))
+    put(agent.manifests / "big.yaml", manifest("big", nodeSelector={"disktype": "ssd"}))
     await until("the pod to be Running", lambda: agent.phase("big") == "Running", WAIT)
 
 
 async def test_an_invalid_manifest_is_reported_and_counted_without_a_pod(start: Start) -> None:
     agent = await start(read_only_port=False)
     path = agent.manifests / "bad.yaml"
-    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: []}\n")
+    put(path, "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec: {containers: []}\n")
     await until("the manifest error", lambda: agent.kubelet.config.errors != {}, WAIT)
     [entry] = agent.kubelet.manifest_report()
     assert entry["file"] == str(path) and "spec.containers" in json.dumps(entry["fields"])
@@ -266,12 +277,6 @@ async def test_each_failed_validation_counts_in_pykubelet_manifest_rejections_to
     """A rejection counts once per change of the file (as its FailedValidation event), duplicates too."""
     agent = await start(read_only_port=False)
     bad, second = agent.manifests / "bad.yaml", agent.manifests / "web2.yaml"
-
-    def put(path: Path, text: str) -> None:
-        """Write whole (a hidden name, then a rename): a half-written file would be one more rejection."""
-        hidden = path.with_name(f".{path.name}")
-        hidden.write_text(text)
-        hidden.replace(path)
 
     def rejections(path: Path) -> str | None:
         prefix = f'pykubelet_manifest_rejections_total{{file="{path}"}} '
@@ -292,7 +297,7 @@ async def test_each_failed_validation_counts_in_pykubelet_manifest_rejections_to
 
 async def test_an_orphan_left_in_the_runtime_by_a_previous_agent_is_removed(start: Start) -> None:
     agent = await start(read_only_port=False)
-    (agent.manifests / "web.yaml").write_text(manifest("web"))
+    put(agent.manifests / "web.yaml", manifest("web"))
     await until("the pod to run", lambda: agent.kubelet.config.desired != {}, WAIT)
     uid = agent.desired_uid("web")
     await until("the sandbox and app to run", lambda: agent.running(uid) == ["POD", "app"], WAIT)
@@ -305,7 +310,7 @@ async def test_an_orphan_left_in_the_runtime_by_a_previous_agent_is_removed(star
 async def test_a_sync_that_fails_still_shows_the_pod_in_pods(start: Start) -> None:
     agent = await start(read_only_port=False)
     agent.fake.fail_sandbox = "no space left on device"
-    (agent.manifests / "web.yaml").write_text(manifest("web"))
+    put(agent.manifests / "web.yaml", manifest("web"))
     await until("the pod to be desired", lambda: agent.kubelet.config.desired != {}, WAIT)
     uid = agent.desired_uid("web")
     await until(
@@ -322,7 +327,7 @@ async def test_a_container_gone_without_an_event_is_restarted_within_one_sync_pe
     """--sync-frequency drives every pod worker's resync: with no event (and the PLEG's relist 10 s away),
     the worker's periodic sync alone finds the exited container and restarts it."""
     agent = await start(read_only_port=False, sync_frequency=0.5)
-    (agent.manifests / "quiet.yaml").write_text(manifest("quiet"))
+    put(agent.manifests / "quiet.yaml", manifest("quiet"))
     await until("the pod to run", lambda: agent.phase("quiet") == "Running", WAIT)
     uid = agent.desired_uid("quiet")
     agent.fake.exit("app", 1, event=False)
