@@ -22,6 +22,17 @@ from pykubelet.node import Node
 from pykubelet.runtime.fake import FakeRuntime
 from pykubelet.runtime.manager import RuntimeManager, Settings
 
+# The helpers that the parts of a split test module share (``*_support.py``) assert too: pytest rewrites
+# them as it does test modules, so that a failing helper's assertion shows its values.
+pytest.register_assert_rewrite(
+    "tests.unit.kubectl_support",
+    "tests.unit.manifest_parse_support",
+    "tests.unit.manifest_validate_support",
+    "tests.unit.server_routes_support",
+    "tests.unit.stats_support",
+    "tests.unit.url_source_support",
+)
+
 NODE = Node(name="node-a", host_ip="10.0.0.1", memory_capacity=8 * 2**30, cpu_count=2)
 PAUSE = "registry.k8s.io/pause:3.10"
 TIMEOUT = 2.0  # the longest any wait for the agent's tasks may take

@@ -1,5 +1,5 @@
 """kubectl's habits in `pykubelet get`: one namespace by default, -A, -o name, -l, --show-labels, -w, sorted
-YAML (issue 15, item 15). Against the loopback stand-in for the read-only port in test_kubectl.py."""
+YAML (issue 15, item 15). Against the loopback stand-in for the read-only port in kubectl_support.py."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ import yaml
 
 from pykubelet.kubectl import commands
 from pykubelet.kubectl.selectors import SelectorError, parse_selector
-from tests.unit.test_kubectl import Agent, run, server, the_pod, utc  # noqa: F401 - fixtures used by name
+from tests.unit.kubectl_support import Agent, run, the_pod
+from tests.unit.kubectl_support import server_fixture as server_fixture  # fixture
+from tests.unit.kubectl_support import utc_fixture as utc_fixture  # autouse fixture
 
 
 def other_pod(namespace: str = "kube-system", **labels: str) -> dict[str, Any]:
@@ -22,7 +24,7 @@ def other_pod(namespace: str = "kube-system", **labels: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def two_namespaces(server: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
+def two_namespaces(server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.setattr(Agent, "pods", [the_pod(), other_pod(component="etcd")])
     return server
 
@@ -55,14 +57,14 @@ def test_name_output_labels_and_selectors(two_namespaces: str, capsys: pytest.Ca
     assert code == 1 and "unable to parse requirement" in err
 
 
-def test_yaml_keys_are_sorted_as_kubectl_prints_them(server: str, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: F811
+def test_yaml_keys_are_sorted_as_kubectl_prints_them(server: str, capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "--server", server, "get", "pods", "web", "-o", "yaml")
     top = [line.split(":")[0] for line in out.splitlines() if line and not line.startswith(" ")]
     assert top == sorted(top) and yaml.safe_load(out)["metadata"]["name"] == "web-node-a"
 
 
 def test_watch_prints_a_row_when_a_pod_changes(
-    server: str,  # noqa: F811
+    server: str,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -1,40 +1,35 @@
-"""The URL source against real HTTP servers on 127.0.0.1: whole bodies, deadlines, redirects, hostile bodies.
+"""The URL source against real HTTP servers on 127.0.0.1: whole bodies, deadlines, redirects
+(and the custom headers they carry), and hostile bodies.
 
-Each test starts one or two aiohttp servers on loopback (port 0) whose answer it sets per request path,
-polls a :class:`URLSource` with small limits, and looks at the sets it hands on. No Docker is needed.
+Each test starts one or two aiohttp servers on loopback (port 0) whose answer it sets per request path
+(``url_source_support.py``), polls a :class:`URLSource` with small limits, and looks at the sets it hands on.
+No Docker is needed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from aiohttp import web
 
-from pykubelet.config import url as url_module
-from pykubelet.config.file import Snapshot
-from pykubelet.config.url import URLSource
-
-TOKEN = "X-Token"
-POD_LIST = "apiVersion: v1\nkind: PodList\nitems:\n{items}"
-ITEM = "- metadata: {{name: {name}}}\n  spec:\n    containers:\n    - name: c\n      image: busybox\n"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def pod_list(*names: str) -> bytes:
-    return POD_LIST.format(items="".join(ITEM.format(name=n) for n in names)).encode()
-
-
-def body(data: bytes, status: int = 200) -> Handler:
-    async def handle(request: web.Request) -> web.StreamResponse:
-        return web.Response(body=data, status=status)
-
-    return handle
+from tests.unit.url_source_support import (
+    ITEM,
+    POD_LIST,
+    Handler,
+    Server,
+    Updates,
+    assert_kept_with_error,
+    body,
+    good_then,
+    make_source,
+    pod_list,
+    poll,
+)
+from tests.unit.url_source_support import other_server_fixture as other_server_fixture  # fixture
+from tests.unit.url_source_support import server_fixture as server_fixture  # fixture
 
 
 def chunked(data: bytes, size: int, pause: float) -> Handler:
@@ -77,99 +72,6 @@ def redirect(location: str, status: int = 302) -> Handler:
         return web.Response(status=status, headers={"Location": location})
 
     return handle
-
-
-@dataclass
-class Server:
-    """A loopback HTTP server whose answer per path the test sets, recording every request."""
-
-    base: str = ""
-    routes: dict[str, Handler] = field(default_factory=dict)
-    seen: list[tuple[str, str | None]] = field(default_factory=list)  # (path, X-Token header)
-
-    def url(self, path: str = "/pods") -> str:
-        return self.base + path
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.seen.append((request.path, request.headers.get(TOKEN)))
-        handler = self.routes.get(request.path)
-        if handler is None:
-            return web.Response(status=404, text="no such page")
-        return await handler(request)
-
-
-async def _serve() -> AsyncIterator[Server]:
-    server = Server()
-    app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", server.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    server.base = f"http://127.0.0.1:{port}"
-    try:
-        yield server
-    finally:
-        await runner.cleanup()
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[Server]:
-    async for each in _serve():
-        yield each
-
-
-@pytest.fixture
-async def other_server() -> AsyncIterator[Server]:
-    """A second server: another port is another origin."""
-    async for each in _serve():
-        yield each
-
-
-@dataclass
-class Updates:
-    snapshots: list[Snapshot] = field(default_factory=list)
-
-    def __call__(self, snapshot: Snapshot) -> None:
-        self.snapshots.append(snapshot)
-
-    @property
-    def last(self) -> Snapshot:
-        return self.snapshots[-1]
-
-    def names(self) -> set[str]:
-        return {r.pod.metadata["name"].removesuffix("-node1") for r in self.last.values() if r.pod}
-
-    def errors(self) -> list[str]:
-        return [str(r.error) for r in self.last.values() if r.error is not None]
-
-
-def make_source(url: str, updates: Updates, **limits: Any) -> URLSource:
-    limits.setdefault("timeout", 1.0)
-    return URLSource(url, {TOKEN: "secret"}, "node1", 0.05, updates, **limits)
-
-
-async def poll(source: URLSource) -> None:
-    await asyncio.wait_for(source.poll(), timeout=10)  # a hang guard: the source's own deadline is 1 s
-
-
-async def good_then(server: Server, handler: Handler, **limits: Any) -> tuple[URLSource, Updates]:
-    """A source that has fetched two good pods, then meets ``handler``."""
-    updates = Updates()
-    source = make_source(server.url(), updates, **limits)
-    server.routes["/pods"] = body(pod_list("a", "b"))
-    await poll(source)
-    assert updates.names() == {"a", "b"}
-    server.routes["/pods"] = handler
-    await poll(source)
-    return source, updates
-
-
-def assert_kept_with_error(updates: Updates, expected: str) -> None:
-    assert updates.names() == {"a", "b"}, "a failed fetch keeps the last good set"
-    [error] = updates.errors()
-    assert expected in error, error
 
 
 # --- whole bodies ----------------------------------------------------------------------------------------
@@ -362,120 +264,3 @@ async def test_a_bad_item_names_the_url_and_its_index_and_the_others_run(server:
     assert updates.names() == {"a", "b"}
     assert updates.errors() == [f"{server.url()}: items[2].spec.containers[0].image: Required value"]
     assert updates.last[f"{server.url()}#2"].pod is None
-
-
-# --- failures never escape, and are said once --------------------------------------------------------------
-
-
-async def test_start_up_with_a_bad_body_reports_it_and_starts(server: Server, caplog: Any) -> None:
-    server.routes["/pods"] = body(
-        b"apiVersion: v1\nkind: Pod\nmetadata: {creationTimestamp: 2024-01-01, a: b, a: c}\n"
-    )
-    updates = Updates()
-    source = make_source(server.url(), updates)
-    with caplog.at_level(logging.ERROR, "pykubelet.config.url"):
-        await asyncio.wait_for(source.start(), timeout=10)
-    try:
-        assert not source.seen and updates.snapshots == [], "not seen until a first good answer"
-        assert "found duplicate key" in caplog.text
-        server.routes["/pods"] = body(pod_list("a"))
-        for _ in range(200):  # the supervised loop polls every 0.05 s
-            if updates.snapshots:
-                break
-            await asyncio.sleep(0.02)
-        assert updates.names() == {"a"} and source.seen
-    finally:
-        await source.stop()
-
-
-async def test_the_polling_loop_is_supervised(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    server.routes["/pods"] = body(pod_list("a"))
-    updates = Updates()
-    source = make_source(server.url(), updates)
-    await source.start()
-    try:
-        assert source._task is not None and source._task.get_name() == "url-source"
-        for _ in range(200):
-            if len(server.seen) >= 3:
-                break
-            await asyncio.sleep(0.02)
-        assert len(server.seen) >= 3
-    finally:
-        await source.stop()
-    assert source._task.done()
-
-
-async def test_an_unexpected_error_is_a_failed_fetch_logged_once(
-    server: Server, monkeypatch: pytest.MonkeyPatch, caplog: Any
-) -> None:
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("a bug in decoding")
-
-    updates = Updates()
-    source = make_source(server.url(), updates)
-    server.routes["/pods"] = body(pod_list("a", "b"))
-    await poll(source)
-    monkeypatch.setattr(url_module, "load_pods", broken)
-    server.routes["/pods"] = body(pod_list("a", "b", "c"))
-    with caplog.at_level(logging.ERROR, "pykubelet.config.url"):
-        for _ in range(3):
-            await poll(source)
-    assert_kept_with_error(updates, "unexpected RuntimeError: a bug in decoding")
-    records = [r for r in caplog.records if "a bug in decoding" in r.getMessage()]
-    assert len(records) == 1 and records[0].exc_info is not None
-
-
-async def test_each_change_of_reason_is_logged_once(server: Server, caplog: Any) -> None:
-    updates = Updates()
-    source = make_source(server.url(), updates)
-    with caplog.at_level(logging.ERROR, "pykubelet.config.url"):
-        for handler in [body(b"", 404)] * 3 + [body(b"", 500)] * 2 + [body(b"", 404)]:
-            server.routes["/pods"] = handler
-            await poll(source)
-    messages = [r.getMessage() for r in caplog.records if r.name == "pykubelet.config.url"]
-    assert [("404" in m, "500" in m) for m in messages] == [(True, False), (False, True), (True, False)]
-
-
-async def test_a_failing_consumer_does_not_escape_poll(server: Server) -> None:
-    def consumer(snapshot: Snapshot) -> None:
-        raise KeyError("consumer bug")
-
-    server.routes["/pods"] = body(pod_list("a"))
-    source = URLSource(server.url(), {}, "node1", 0.05, consumer, timeout=1.0)
-    await poll(source)
-    assert source.seen
-
-
-async def test_decoding_runs_off_the_event_loop(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
-    threads: list[threading.Thread] = []
-    real = url_module.load_pods
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        threads.append(threading.current_thread())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(url_module, "load_pods", spy)
-    server.routes["/pods"] = body(pod_list("a"))
-    await poll(make_source(server.url(), Updates()))
-    assert threads and threads[0] is not threading.main_thread()
-
-
-async def test_an_unchanged_body_is_not_decoded_again_and_keeps_its_pods(
-    server: Server, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[int] = []
-    real = url_module.load_pods
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(url_module, "load_pods", counting)
-    server.routes["/pods"] = body(pod_list("a", "b"))
-    updates = Updates()
-    source = make_source(server.url(), updates)
-    await poll(source)
-    first = {k: r.pod for k, r in updates.last.items()}
-    await poll(source)
-    assert len(calls) == 1
-    assert {k: r.pod for k, r in updates.last.items()} == first
