@@ -40,6 +40,18 @@ def test_vagrantfile_validates_offline() -> None:
     assert result.returncode == 0, output(result)
 
 
+def test_the_vagrant_docker_machine_gets_the_volumes_molecules_instance_gets() -> None:
+    """Both run the nested engines (Docker, or containerd for ``./lab up --runtime containerd``) in a
+    container: each engine's directory must be a volume, as overlay2 and containerd's overlayfs snapshotter
+    cannot mount on the container's own overlay root."""
+    molecule = yaml.safe_load((REPO / ".config/molecule/config.yml").read_text())
+    anonymous = [v for v in molecule["platforms"][0]["volumes"] if ":" not in v]
+    assert anonymous == ["/var/lib/docker", "/var/lib/containerd"]
+    vagrantfile = (REPO / "Vagrantfile").read_text()
+    for volume in anonymous:
+        assert f'"-v", "{volume}"' in vagrantfile, f"the Vagrantfile's DOCKER_CREATE_ARGS lack {volume}"
+
+
 @pytest.mark.parametrize(
     ("cwd", "playbook"),
     [
